@@ -1,0 +1,2 @@
+//! The `river-codegen` command line.
+fn main() {}

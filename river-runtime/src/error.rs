@@ -1,0 +1,449 @@
+//! Error types.
+//!
+//! - [`ProtocolError`]: the four errors River reserves (`UNCAUGHT_ERROR`,
+//!   `UNEXPECTED_DISCONNECT`, `INVALID_REQUEST`, `CANCEL`).
+//! - [`RiverError<E>`]: what a call yields: a service's own error `E`, a protocol error,
+//!   or a local failure ([`Error`]).
+//! - [`Error`]: an opaque local failure (connect, handshake rejection, codec, closed
+//!   client) with `is_*()` predicates, in the style of hyper's error.
+//! - [`ServiceError`]: implemented by generated per-procedure error enums.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::message::{ErrorPayload, HandshakeErrorCode};
+use crate::value::Value;
+
+/// The codes River reserves for protocol errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProtocolErrorCode {
+    /// The handler failed (threw, panicked or returned an uncaught failure).
+    UncaughtError,
+    /// The session was lost. Never sent on the wire; produced locally.
+    UnexpectedDisconnect,
+    /// The request could not be routed or did not match the procedure's schema.
+    InvalidRequest,
+    /// The call was cancelled by the client or by the server handler.
+    Cancel,
+}
+
+impl ProtocolErrorCode {
+    /// The wire spelling, for example `"UNCAUGHT_ERROR"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UncaughtError => "UNCAUGHT_ERROR",
+            Self::UnexpectedDisconnect => "UNEXPECTED_DISCONNECT",
+            Self::InvalidRequest => "INVALID_REQUEST",
+            Self::Cancel => "CANCEL",
+        }
+    }
+
+    /// Parses a wire code; `None` for anything that is not one of the four.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Some(match code {
+            "UNCAUGHT_ERROR" => Self::UncaughtError,
+            "UNEXPECTED_DISCONNECT" => Self::UnexpectedDisconnect,
+            "INVALID_REQUEST" => Self::InvalidRequest,
+            "CANCEL" => Self::Cancel,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ProtocolErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of `INVALID_REQUEST` extras: where validation failed and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationErrorEntry {
+    /// JSON-pointer path of the offending value, e.g. `"/ignore"`.
+    pub path: String,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// `extras` of an `INVALID_REQUEST` for request data that did not match its schema.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvalidRequestExtras {
+    /// At most five entries.
+    pub first_validation_errors: Vec<ValidationErrorEntry>,
+    /// How many errors there were in total.
+    pub total_errors: u64,
+}
+
+/// A protocol error: one of the four reserved codes with its message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProtocolError {
+    /// Which reserved error.
+    pub code: ProtocolErrorCode,
+    /// The message as sent (or produced locally).
+    pub message: String,
+    /// Validation details; only ever present on `INVALID_REQUEST`.
+    pub extras: Option<InvalidRequestExtras>,
+}
+
+impl ProtocolError {
+    /// Builds an error with no extras.
+    pub fn new(code: ProtocolErrorCode, message: impl Into<String>) -> Self {
+        ProtocolError {
+            code,
+            message: message.into(),
+            extras: None,
+        }
+    }
+
+    /// `CANCEL` with the reference client's message, `"cancelled by client"`.
+    pub fn cancelled_by_client() -> Self {
+        Self::new(ProtocolErrorCode::Cancel, "cancelled by client")
+    }
+
+    /// `UNEXPECTED_DISCONNECT` as the reference client words it: `"<serverId> unexpectedly disconnected"`.
+    pub fn unexpected_disconnect(peer: &str) -> Self {
+        Self::new(
+            ProtocolErrorCode::UnexpectedDisconnect,
+            format!("{peer} unexpectedly disconnected"),
+        )
+    }
+
+    /// Converts to the `{code, message, extras?}` wire payload.
+    pub fn to_payload(&self) -> ErrorPayload {
+        ErrorPayload {
+            code: self.code.as_str().to_string(),
+            message: self.message.clone(),
+            extras: self.extras.as_ref().map(|e| {
+                let mut errors = Vec::with_capacity(e.first_validation_errors.len());
+                for entry in &e.first_validation_errors {
+                    errors.push(Value::Object(
+                        [
+                            ("path".to_string(), Value::String(entry.path.clone())),
+                            ("message".to_string(), Value::String(entry.message.clone())),
+                        ]
+                        .into_iter()
+                        .collect(),
+                    ));
+                }
+                Value::Object(
+                    [
+                        ("firstValidationErrors".to_string(), Value::Array(errors)),
+                        ("totalErrors".to_string(), Value::Int(e.total_errors as i64)),
+                    ]
+                    .into_iter()
+                    .collect(),
+                )
+            }),
+        }
+    }
+
+    /// Interprets a wire error payload as a protocol error, if its code is reserved.
+    ///
+    /// Malformed `extras` are dropped rather than failing the whole error.
+    pub fn from_payload(payload: &ErrorPayload) -> Option<Self> {
+        let code = ProtocolErrorCode::from_code(&payload.code)?;
+        let extras = match (&payload.extras, code) {
+            (Some(v), ProtocolErrorCode::InvalidRequest) => v.deserialize_into().ok(),
+            _ => None,
+        };
+        Some(ProtocolError {
+            code,
+            message: payload.message.clone(),
+            extras,
+        })
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+/// Implemented by the error type of a procedure (generated code implements it for each
+/// procedure's error enum).
+///
+/// The runtime decodes an `Err` result whose code is not one of the four reserved codes
+/// into `Self`. When the payload does not decode (for example a code added to the server
+/// after this client was generated), it calls [`ServiceError::unknown`] instead of failing.
+pub trait ServiceError: DeserializeOwned + Send + 'static {
+    /// Builds the catch-all value for an error this type does not know.
+    fn unknown(code: String, message: String, extras: Option<Value>) -> Self;
+}
+
+/// A service error of any shape: the catch-all used by the untyped API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnyServiceError {
+    /// Error code.
+    pub code: String,
+    /// Human-readable message.
+    pub message: String,
+    /// Extra structured data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extras: Option<Value>,
+}
+
+impl ServiceError for AnyServiceError {
+    fn unknown(code: String, message: String, extras: Option<Value>) -> Self {
+        AnyServiceError {
+            code,
+            message,
+            extras,
+        }
+    }
+}
+
+impl fmt::Display for AnyServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AnyServiceError {}
+
+/// What a call can fail with.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RiverError<E> {
+    /// The service's own error, as declared in its schema.
+    Service(E),
+    /// One of River's reserved protocol errors (cancel, uncaught, invalid request,
+    /// unexpected disconnect).
+    Protocol(ProtocolError),
+    /// A local failure: the client is closed, the handshake was rejected, a payload did
+    /// not encode or decode, and so on.
+    Transport(Error),
+}
+
+impl<E> RiverError<E> {
+    /// The service error, if this is one.
+    pub fn service(&self) -> Option<&E> {
+        match self {
+            RiverError::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The protocol error, if this is one.
+    pub fn protocol(&self) -> Option<&ProtocolError> {
+        match self {
+            RiverError::Protocol(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the call was cancelled (by either side).
+    pub fn is_cancel(&self) -> bool {
+        matches!(self, RiverError::Protocol(p) if p.code == ProtocolErrorCode::Cancel)
+    }
+
+    /// Whether the session was lost (`UNEXPECTED_DISCONNECT`) or the client could not
+    /// reach the server at all.
+    pub fn is_disconnect(&self) -> bool {
+        match self {
+            RiverError::Protocol(p) => p.code == ProtocolErrorCode::UnexpectedDisconnect,
+            RiverError::Transport(e) => e.is_connect() || e.is_closed(),
+            RiverError::Service(_) => false,
+        }
+    }
+
+    /// Whether the server rejected the request as invalid (`INVALID_REQUEST`).
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self, RiverError::Protocol(p) if p.code == ProtocolErrorCode::InvalidRequest)
+    }
+
+    /// Whether the handler failed (`UNCAUGHT_ERROR`).
+    pub fn is_uncaught(&self) -> bool {
+        matches!(self, RiverError::Protocol(p) if p.code == ProtocolErrorCode::UncaughtError)
+    }
+
+    /// Maps the service error.
+    pub fn map_service<F, E2>(self, f: F) -> RiverError<E2>
+    where
+        F: FnOnce(E) -> E2,
+    {
+        match self {
+            RiverError::Service(e) => RiverError::Service(f(e)),
+            RiverError::Protocol(p) => RiverError::Protocol(p),
+            RiverError::Transport(t) => RiverError::Transport(t),
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for RiverError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RiverError::Service(e) => write!(f, "service error: {e:?}"),
+            RiverError::Protocol(p) => write!(f, "protocol error: {p}"),
+            RiverError::Transport(t) => write!(f, "transport error: {t}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug> std::error::Error for RiverError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RiverError::Transport(t) => Some(t),
+            RiverError::Protocol(p) => Some(p),
+            RiverError::Service(_) => None,
+        }
+    }
+}
+
+impl<E> From<ProtocolError> for RiverError<E> {
+    fn from(p: ProtocolError) -> Self {
+        RiverError::Protocol(p)
+    }
+}
+
+impl<E> From<Error> for RiverError<E> {
+    fn from(e: Error) -> Self {
+        RiverError::Transport(e)
+    }
+}
+
+/// What kind of local failure an [`Error`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Connect,
+    Handshake(Option<HandshakeErrorCode>),
+    Encode,
+    Decode,
+    Closed,
+    Timeout,
+    Io,
+    Limit,
+}
+
+/// An opaque local failure. Inspect it with the `is_*()` predicates; do not depend on its
+/// `Display` text.
+pub struct Error {
+    kind: Kind,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// A connection could not be established (dial failure, retry budget exhausted).
+    pub fn connect(message: impl Into<String>) -> Self {
+        Error::new(Kind::Connect, message)
+    }
+    /// The handshake failed; `code` is the server's rejection code when it sent one.
+    pub fn handshake(code: Option<HandshakeErrorCode>, message: impl Into<String>) -> Self {
+        Error::new(Kind::Handshake(code), message)
+    }
+    /// A value could not be encoded.
+    pub fn encode(message: impl Into<String>) -> Self {
+        Error::new(Kind::Encode, message)
+    }
+    /// A frame or payload could not be decoded.
+    pub fn decode(message: impl Into<String>) -> Self {
+        Error::new(Kind::Decode, message)
+    }
+    /// The client, server, session or stream is closed.
+    pub fn closed(message: impl Into<String>) -> Self {
+        Error::new(Kind::Closed, message)
+    }
+    /// A deadline passed.
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Error::new(Kind::Timeout, message)
+    }
+    /// An I/O or WebSocket failure.
+    pub fn io(message: impl Into<String>) -> Self {
+        Error::new(Kind::Io, message)
+    }
+    /// A configured limit was exceeded (frame size, streams, sessions).
+    pub fn limit(message: impl Into<String>) -> Self {
+        Error::new(Kind::Limit, message)
+    }
+
+    /// Whether a connection could not be established.
+    pub fn is_connect(&self) -> bool {
+        self.kind == Kind::Connect
+    }
+    /// Whether the handshake was rejected or failed.
+    pub fn is_handshake(&self) -> bool {
+        matches!(self.kind, Kind::Handshake(_))
+    }
+    /// The server's handshake rejection code, if the server sent one.
+    pub fn handshake_code(&self) -> Option<HandshakeErrorCode> {
+        match self.kind {
+            Kind::Handshake(code) => code,
+            _ => None,
+        }
+    }
+    /// Whether encoding a value failed.
+    pub fn is_encode(&self) -> bool {
+        self.kind == Kind::Encode
+    }
+    /// Whether decoding a frame or payload failed.
+    pub fn is_decode(&self) -> bool {
+        self.kind == Kind::Decode
+    }
+    /// Whether something was already closed.
+    pub fn is_closed(&self) -> bool {
+        self.kind == Kind::Closed
+    }
+    /// Whether a deadline passed.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == Kind::Timeout
+    }
+    /// Whether an I/O or WebSocket operation failed.
+    pub fn is_io(&self) -> bool {
+        self.kind == Kind::Io
+    }
+    /// Whether a configured limit was exceeded.
+    pub fn is_limit(&self) -> bool {
+        self.kind == Kind::Limit
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind).field("message", &self.message);
+        if let Some(s) = &self.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(s) = &self.source {
+            write!(f, ": {s}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}

@@ -1,0 +1,185 @@
+//! Seq/ack bookkeeping and the send buffer of one session (pure logic, no I/O).
+//!
+//! Mirrors `transport/sessionStateMachine/common.ts` and `SessionConnected.ts` of the
+//! reference: every non-handshake frame gets `seq` and `ack` when it is encoded, its
+//! bytes stay in the send buffer until the peer acknowledges them, and they are resent
+//! verbatim (same id, stale ack) after a transparent reconnect.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+
+use crate::codec::Codec;
+use crate::error::Error;
+use crate::ids::generate_id;
+use crate::message::{ControlFlags, ExpectedSessionState, Payload, TransportMessage, Tracing};
+
+/// What to do with an inbound frame, decided by [`SessionState::check_inbound`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inbound {
+    /// In order: bookkeeping updated; dispatch it.
+    Accepted,
+    /// `seq < ack`: already seen; drop silently.
+    Duplicate,
+    /// `seq > ack`: a gap; close the connection (keep the session).
+    Gap {
+        /// The seq we expected.
+        expected: u64,
+        /// The seq we got.
+        got: u64,
+    },
+    /// `from` is not the session's peer: destroy the session.
+    WrongFrom,
+}
+
+/// One frame waiting for acknowledgement.
+#[derive(Clone, Debug)]
+struct Buffered {
+    seq: u64,
+    frame: Bytes,
+}
+
+/// The fields of an outgoing frame that the caller chooses; the session adds the rest.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    /// Stream id.
+    pub stream_id: String,
+    /// Control flags.
+    pub control_flags: ControlFlags,
+    /// Encoded payload.
+    pub payload: Payload,
+    /// Service name (stream opens only).
+    pub service_name: Option<String>,
+    /// Procedure name (stream opens only).
+    pub procedure_name: Option<String>,
+    /// Trace context (stream opens only).
+    pub tracing: Option<Tracing>,
+}
+
+impl Outgoing {
+    /// A frame with no open-only fields.
+    pub fn new(stream_id: impl Into<String>, control_flags: ControlFlags, payload: Payload) -> Self {
+        Outgoing {
+            stream_id: stream_id.into(),
+            control_flags,
+            payload,
+            service_name: None,
+            procedure_name: None,
+            tracing: None,
+        }
+    }
+}
+
+/// Seq/ack state and send buffer of one session.
+#[derive(Debug)]
+pub struct SessionState {
+    /// Session id (`session-…`).
+    pub id: String,
+    /// Our own client id (`from` of what we send).
+    pub local_id: String,
+    /// The peer's client id (`to` of what we send; expected `from` of what we receive).
+    pub peer_id: String,
+    seq: u64,
+    ack: u64,
+    send_buffer: VecDeque<Buffered>,
+}
+
+impl SessionState {
+    /// A fresh session with seq = ack = 0.
+    pub fn new(id: impl Into<String>, local_id: impl Into<String>, peer_id: impl Into<String>) -> Self {
+        SessionState {
+            id: id.into(),
+            local_id: local_id.into(),
+            peer_id: peer_id.into(),
+            seq: 0,
+            ack: 0,
+            send_buffer: VecDeque::new(),
+        }
+    }
+
+    /// The seq the next outgoing frame gets.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The seq we expect next from the peer (= the number of frames received in order).
+    pub fn ack(&self) -> u64 {
+        self.ack
+    }
+
+    /// The seq of the oldest unacknowledged frame, or [`Self::seq`] when none is buffered.
+    pub fn next_seq(&self) -> u64 {
+        self.send_buffer.front().map_or(self.seq, |b| b.seq)
+    }
+
+    /// `expectedSessionState` for a handshake request.
+    pub fn expected_state(&self) -> ExpectedSessionState {
+        ExpectedSessionState {
+            next_expected_seq: self.ack,
+            next_sent_seq: self.next_seq(),
+        }
+    }
+
+    /// How many frames wait for acknowledgement.
+    pub fn buffer_len(&self) -> usize {
+        self.send_buffer.len()
+    }
+
+    /// The unacknowledged frames, oldest first, to resend after a reconnect.
+    pub fn buffered_frames(&self) -> impl Iterator<Item = &Bytes> {
+        self.send_buffer.iter().map(|b| &b.frame)
+    }
+
+    /// Stamps `id`, `from`, `to`, `seq`, `ack` on an outgoing frame, encodes it, keeps
+    /// the bytes in the send buffer and returns them. On an encode failure nothing is
+    /// consumed (the reference then destroys the session).
+    pub fn stamp(&mut self, codec: Codec, out: Outgoing) -> Result<Bytes, Error> {
+        let msg = TransportMessage {
+            id: generate_id(),
+            from: self.local_id.clone(),
+            to: self.peer_id.clone(),
+            seq: self.seq,
+            ack: self.ack,
+            service_name: out.service_name,
+            procedure_name: out.procedure_name,
+            stream_id: out.stream_id,
+            control_flags: out.control_flags,
+            tracing: out.tracing,
+            payload: out.payload,
+        };
+        let frame = Bytes::from(codec.encode_message(&msg)?);
+        self.send_buffer.push_back(Buffered {
+            seq: self.seq,
+            frame: frame.clone(),
+        });
+        self.seq += 1;
+        Ok(frame)
+    }
+
+    /// Applies the reference's receive checks in order (`from`, then seq) and, for an
+    /// in-order frame, trims the send buffer to `seq >= msg.ack` and advances `ack`.
+    pub fn check_inbound(&mut self, msg: &TransportMessage) -> Inbound {
+        if msg.from != self.peer_id {
+            return Inbound::WrongFrom;
+        }
+        if msg.seq < self.ack {
+            return Inbound::Duplicate;
+        }
+        if msg.seq > self.ack {
+            return Inbound::Gap {
+                expected: self.ack,
+                got: msg.seq,
+            };
+        }
+        while self.send_buffer.front().is_some_and(|b| b.seq < msg.ack) {
+            self.send_buffer.pop_front();
+        }
+        self.ack = msg.seq + 1;
+        Inbound::Accepted
+    }
+
+    /// Drops every buffered frame (session teardown).
+    pub fn clear(&mut self) {
+        self.send_buffer.clear();
+    }
+}
