@@ -1,6 +1,30 @@
 //! river-codegen: typed Rust clients and server traits from River schema JSON.
+//!
+//! The input is the JSON that River's TypeScript `serializeSchema` writes. The output is
+//! one self-contained Rust file (formatted, starting with an `@generated` comment) with
+//!
+//! - `pub mod types`: the payload types of every procedure;
+//! - `pub mod client`: `Client`, one `{Service}Client` per service and one method per
+//!   procedure (rpc → a future of the result; upload → `(Writer, Response)`; stream →
+//!   `(Writer, Reader)`; subscription → `Reader`);
+//! - `pub mod server`: one `{Service}Service` trait per service (methods can be
+//!   implemented as `async fn`) and `register_{service}(router, Arc<impl Trait>)`.
+//!
+//! Generated code refers to `::river_runtime` only.
+//!
+//! Use it from a build script with [`configure()`], from other tools with
+//! [`generate()`], or from the command line (`river-codegen generate`).
+
+pub mod builder;
+mod client;
+pub mod generate;
+mod server;
+
 pub mod diagnostic;
 pub mod names;
 pub mod normalize;
 pub mod schema;
 pub mod types;
+
+pub use builder::{compile, configure, Builder, Error};
+pub use generate::{generate, header, Options};

@@ -1,173 +1,790 @@
-//! The client: one task per session owns the WebSocket and the bookkeeping; cheap
-//! cloneable [`Client`] handles and per-call handles talk to it over channels.
+//! The client: one driver task per client owns the WebSocket, the session bookkeeping
+//! ([`SessionState`](crate::session::SessionState)), the table of open streams and the
+//! timers; cheap cloneable [`Client`] handles and per-call handles ([`Writer`],
+//! [`Reader`], [`Response`]) talk to it over channels.
 //!
-//! API CONTRACT (kept stable for generated code): `Client::builder`, `ClientBuilder`
-//! setters, `Client::{rpc, upload, stream, subscribe, connect, close}`, `Writer`,
-//! `Reader`, `Response`. The bodies below are placeholders.
+//! Behaviour follows the reference client (`@replit/river` 0.220.1, see
+//! `river-protocol-v2.md` §6.2, §7-§9, §14):
+//!
+//! - A call binds to the session that exists when it is made, creating one (and, with
+//!   `connect_on_invoke`, connecting) when there is none. Frames sent while disconnected
+//!   are stamped and buffered, and go out after the handshake.
+//! - Payloads are encoded in the caller's task; the driver only stamps `seq`/`ack` and
+//!   writes. Results are decoded in the task that polls the [`Reader`] / [`Response`].
+//! - When the session is destroyed (grace period elapsed, handshake rejected, invalid
+//!   frame, [`Client::close`]), every call in flight gets
+//!   `Protocol(UNEXPECTED_DISCONNECT "<serverId> unexpectedly disconnected")`. A rejected
+//!   handshake is reported the same way to calls (as the reference does);
+//!   [`Client::connect`] and [`ClientEvent::HandshakeFailed`] carry the rejection code.
+//! - Calls made after [`Client::close`] fail at once with
+//!   `UNEXPECTED_DISCONNECT "transport is closed"`.
+//! - Dropping an unfinished call handle cancels the call (flag 4, `CANCEL`), as if
+//!   `cancel()` had been called; dropping an open [`Writer`] closes it (CLOSE).
+//! - Reader queues are unbounded: a slow consumer buffers everything the server sends.
+//!
+//! Deviations from the reference: the client never connects at `build()` (no
+//! `eagerlyConnect`; the first call or [`Client::connect`] connects), and there is no
+//! `isFatalConnectionError` hook.
+
+mod backoff;
+mod driver;
 
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 
 use crate::codec::Codec;
-use crate::error::{Error, RiverError, ServiceError};
+use crate::error::{Error, ProtocolError, ProtocolErrorCode, RiverError, ServiceError};
+use crate::ids::generate_id;
+use crate::message::{ErrorPayload, HandshakeErrorCode, Payload};
 use crate::options::ClientOptions;
+use crate::value::Value;
+
+use driver::{Command, ProcKind, StreamEvent};
+
+/// Builds handshake metadata: encodes the user's value and re-reads it as a [`Value`].
+type MetadataFn = Arc<dyn Fn(Codec) -> Result<Value, Error> + Send + Sync>;
+
+/// Immutable client configuration shared with the driver.
+pub(crate) struct Config {
+    pub(crate) url: String,
+    pub(crate) codec: Codec,
+    pub(crate) client_id: String,
+    pub(crate) server_id: String,
+    pub(crate) options: ClientOptions,
+    pub(crate) metadata: Option<MetadataFn>,
+}
 
 /// Builds a [`Client`].
 pub struct ClientBuilder {
-    _url: String,
+    url: String,
+    codec: Codec,
+    client_id: Option<String>,
+    server_id: String,
+    options: ClientOptions,
+    metadata: Option<MetadataFn>,
 }
 
 impl ClientBuilder {
     /// The codec (default JSON, as the reference).
-    pub fn codec(self, _codec: Codec) -> Self {
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
         self
     }
     /// This client's id (default: a random `client-…` id). The server keeps one session per client id.
-    pub fn client_id(self, _id: impl Into<String>) -> Self {
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = Some(id.into());
         self
     }
     /// The server's transport id (default `"SERVER"`).
-    pub fn server_id(self, _id: impl Into<String>) -> Self {
+    pub fn server_id(mut self, id: impl Into<String>) -> Self {
+        self.server_id = id.into();
         self
     }
     /// Timing, backoff and reconnect options.
-    pub fn options(self, _options: ClientOptions) -> Self {
+    pub fn options(mut self, options: ClientOptions) -> Self {
+        self.options = options;
         self
     }
     /// Handshake metadata, built afresh for every handshake and re-handshake.
-    pub fn handshake_metadata<M, F>(self, _construct: F) -> Self
+    pub fn handshake_metadata<M, F>(mut self, construct: F) -> Self
     where
         M: Serialize,
         F: Fn() -> M + Send + Sync + 'static,
     {
+        self.metadata = Some(Arc::new(move |codec: Codec| {
+            let encoded = codec.encode(&construct())?;
+            codec.decode::<Value>(&encoded)
+        }));
         self
     }
-    /// Builds the client. With `eagerly_connect`, it starts connecting right away.
+    /// Builds the client. It does not connect yet: the first call (with
+    /// `connect_on_invoke`) or [`Client::connect`] does.
     pub fn build(self) -> Client {
-        Client {}
+        let config = Arc::new(Config {
+            url: self.url,
+            codec: self.codec,
+            client_id: self
+                .client_id
+                .unwrap_or_else(|| format!("client-{}", generate_id())),
+            server_id: self.server_id,
+            options: self.options,
+            metadata: self.metadata,
+        });
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(256);
+        let shared = Arc::new(Shared {
+            session_id: Mutex::new(None),
+            stats: StatsCounters::default(),
+            events,
+            backpressure: Backpressure {
+                len: AtomicUsize::new(0),
+                notify: Notify::new(),
+                high_water_mark: config.options.session.send_buffer_high_water_mark,
+            },
+            closed: AtomicBool::new(false),
+        });
+        Client {
+            inner: Arc::new(Inner {
+                config,
+                shared,
+                cmd_tx,
+                pending_rx: Mutex::new(Some(cmd_rx)),
+                spawned: AtomicBool::new(false),
+            }),
+        }
+    }
+}
+
+/// Something that happened to the client's sessions or connections; see
+/// [`Client::events`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// A new session was created (not yet connected).
+    SessionCreated {
+        /// Its id.
+        session_id: String,
+    },
+    /// A handshake succeeded.
+    Connected {
+        /// The session id.
+        session_id: String,
+        /// Whether this resumed an existing session after a connection loss.
+        reconnect: bool,
+    },
+    /// The connection was lost (or closed by the watchdog); the session survives for the
+    /// grace period.
+    ConnectionLost {
+        /// The session id.
+        session_id: String,
+    },
+    /// A session was destroyed; its calls failed with `UNEXPECTED_DISCONNECT`.
+    SessionClosed {
+        /// The session id.
+        session_id: String,
+    },
+    /// The handshake failed (rejected, invalid response, or metadata construction failed).
+    HandshakeFailed {
+        /// The server's rejection code, if it sent one.
+        code: Option<HandshakeErrorCode>,
+        /// What happened.
+        message: String,
+    },
+    /// No reconnect attempts are left (`conn_retry_exceeded` in the reference).
+    RetryBudgetExhausted,
+    /// An inbound frame was invalid (undecodable, wrong `from`); the session was destroyed.
+    InvalidMessage {
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// Counters describing the client's connection history; see [`Client::stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientStats {
+    /// Dial attempts started.
+    pub connection_attempts: u64,
+    /// Successful handshakes (connections established).
+    pub connections: u64,
+    /// Successful handshakes that resumed an existing session.
+    pub reconnects: u64,
+    /// Sessions created.
+    pub sessions_created: u64,
+    /// Sessions destroyed.
+    pub sessions_closed: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct StatsCounters {
+    pub(crate) connection_attempts: AtomicU64,
+    pub(crate) connections: AtomicU64,
+    pub(crate) reconnects: AtomicU64,
+    pub(crate) sessions_created: AtomicU64,
+    pub(crate) sessions_closed: AtomicU64,
+}
+
+/// The send-buffer length of the current session, for writer backpressure.
+pub(crate) struct Backpressure {
+    pub(crate) len: AtomicUsize,
+    pub(crate) notify: Notify,
+    pub(crate) high_water_mark: usize,
+}
+
+/// State shared between the handles and the driver.
+pub(crate) struct Shared {
+    pub(crate) session_id: Mutex<Option<String>>,
+    pub(crate) stats: StatsCounters,
+    pub(crate) events: broadcast::Sender<ClientEvent>,
+    pub(crate) backpressure: Backpressure,
+    pub(crate) closed: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn emit(&self, event: ClientEvent) {
+        let _ = self.events.send(event);
+    }
+    pub(crate) fn set_session_id(&self, id: Option<String>) {
+        if let Ok(mut g) = self.session_id.lock() {
+            *g = id;
+        }
+    }
+}
+
+struct Inner {
+    config: Arc<Config>,
+    shared: Arc<Shared>,
+    cmd_tx: mpsc::UnboundedSender<Command>,
+    pending_rx: Mutex<Option<mpsc::UnboundedReceiver<Command>>>,
+    spawned: AtomicBool,
+}
+
+impl Inner {
+    /// The command channel, spawning the driver on first use. `None` when there is no
+    /// tokio runtime to run it on.
+    fn cmd(&self) -> Option<&mpsc::UnboundedSender<Command>> {
+        if !self.spawned.load(Ordering::Acquire) {
+            let handle = tokio::runtime::Handle::try_current().ok()?;
+            let mut guard = self.pending_rx.lock().ok()?;
+            if let Some(rx) = guard.take() {
+                let driver = driver::Driver::new(self.config.clone(), self.shared.clone());
+                handle.spawn(driver.run(rx));
+                self.spawned.store(true, Ordering::Release);
+            }
+        }
+        Some(&self.cmd_tx)
     }
 }
 
 /// A River client bound to one server. Cheap to clone; clones share the session.
 #[derive(Clone)]
-pub struct Client {}
+pub struct Client {
+    inner: Arc<Inner>,
+}
 
 impl Client {
-    /// Starts building a client for a `ws://` or `wss://` URL.
+    /// Starts building a client for a `ws://` URL.
     pub fn builder(url: impl Into<String>) -> ClientBuilder {
-        ClientBuilder { _url: url.into() }
+        ClientBuilder {
+            url: url.into(),
+            codec: Codec::default(),
+            client_id: None,
+            server_id: "SERVER".to_string(),
+            options: ClientOptions::default(),
+            metadata: None,
+        }
     }
 
-    /// Connects now (otherwise the first call connects).
+    /// This client's id (`from` of every frame it sends).
+    pub fn client_id(&self) -> &str {
+        &self.inner.config.client_id
+    }
+
+    /// The server's id (`to` of every frame).
+    pub fn server_id(&self) -> &str {
+        &self.inner.config.server_id
+    }
+
+    /// The id of the current session, if one exists (connected or not).
+    pub fn session_id(&self) -> Option<String> {
+        self.inner
+            .shared
+            .session_id
+            .lock()
+            .ok()
+            .and_then(|g| g.clone())
+    }
+
+    /// Connection counters.
+    pub fn stats(&self) -> ClientStats {
+        let s = &self.inner.shared.stats;
+        ClientStats {
+            connection_attempts: s.connection_attempts.load(Ordering::Relaxed),
+            connections: s.connections.load(Ordering::Relaxed),
+            reconnects: s.reconnects.load(Ordering::Relaxed),
+            sessions_created: s.sessions_created.load(Ordering::Relaxed),
+            sessions_closed: s.sessions_closed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Subscribes to session and connection events from now on.
+    pub fn events(&self) -> broadcast::Receiver<ClientEvent> {
+        self.inner.shared.events.subscribe()
+    }
+
+    /// Whether [`Client::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Connects now (otherwise the first call connects). Resolves once a handshake
+    /// succeeds; fails when the handshake is rejected ([`Error::handshake_code`]), the
+    /// retry budget runs out, or the session is destroyed first.
     pub async fn connect(&self) -> Result<(), Error> {
-        Err(Error::connect("not implemented"))
+        if self.is_closed() {
+            return Err(Error::closed("transport is closed"));
+        }
+        let cmd = self
+            .inner
+            .cmd()
+            .ok_or_else(|| Error::closed("no tokio runtime to run the client on"))?;
+        let (tx, rx) = oneshot::channel();
+        cmd.send(Command::Connect { reply: tx })
+            .map_err(|_| Error::closed("transport is closed"))?;
+        rx.await
+            .unwrap_or_else(|_| Err(Error::closed("transport is closed")))
     }
 
-    /// Closes the client: every call in flight fails with `UNEXPECTED_DISCONNECT`.
-    pub async fn close(&self) {}
+    /// Closes the client: every call in flight fails with `UNEXPECTED_DISCONNECT`, the
+    /// connection is closed (code 1000), and later calls fail at once.
+    pub async fn close(&self) {
+        if self.inner.shared.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Some(cmd) = self.inner.cmd() else { return };
+        let (tx, rx) = oneshot::channel();
+        if cmd.send(Command::Shutdown { reply: tx }).is_ok() {
+            let _ = rx.await;
+        }
+    }
 
-    /// Calls an rpc: one init, one result.
+    /// Registers a call with the driver; `None` when the client is closed.
+    fn open(
+        &self,
+        kind: ProcKind,
+        service: &str,
+        procedure: &str,
+        init: Result<Payload, Error>,
+    ) -> Result<OpenCall, RiverError<std::convert::Infallible>> {
+        if self.is_closed() {
+            return Err(RiverError::Protocol(transport_closed()));
+        }
+        let init = init.map_err(RiverError::Transport)?;
+        let cmd = self.inner.cmd().ok_or_else(|| {
+            RiverError::Transport(Error::closed("no tokio runtime to run the client on"))
+        })?;
+        let stream_id = generate_id();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let stream = Arc::new(StreamShared {
+            write_closed: AtomicBool::new(!kind.has_writer()),
+        });
+        cmd.send(Command::Open {
+            kind,
+            stream_id: stream_id.clone(),
+            service: service.to_string(),
+            procedure: procedure.to_string(),
+            init,
+            events: tx,
+            stream: stream.clone(),
+        })
+        .map_err(|_| RiverError::Protocol(transport_closed()))?;
+        Ok(OpenCall {
+            handle: CallHandle {
+                cmd: Some(cmd.clone()),
+                stream_id,
+            },
+            rx,
+            stream,
+        })
+    }
+
+    fn writer<R>(&self, call: Option<&OpenCall>) -> Writer<R> {
+        match call {
+            Some(c) => Writer {
+                handle: c.handle.clone(),
+                stream: c.stream.clone(),
+                shared: Some(self.inner.shared.clone()),
+                codec: self.inner.config.codec,
+                open: true,
+                _p: PhantomData,
+            },
+            None => Writer {
+                handle: CallHandle {
+                    cmd: None,
+                    stream_id: String::new(),
+                },
+                stream: Arc::new(StreamShared {
+                    write_closed: AtomicBool::new(true),
+                }),
+                shared: None,
+                codec: self.inner.config.codec,
+                open: false,
+                _p: PhantomData,
+            },
+        }
+    }
+
+    fn call_parts<O, E>(
+        &self,
+        opened: Result<OpenCall, RiverError<std::convert::Infallible>>,
+    ) -> (Option<OpenCall>, CallRx<O, E>) {
+        let codec = self.inner.config.codec;
+        match opened {
+            Ok(call) => {
+                let (rx, handle) = (call.rx, call.handle.clone());
+                let stub = OpenCall {
+                    handle: call.handle,
+                    rx: mpsc::unbounded_channel().1,
+                    stream: call.stream,
+                };
+                (
+                    Some(stub),
+                    CallRx {
+                        rx: Some(rx),
+                        failed: None,
+                        handle,
+                        codec,
+                        finished: false,
+                        _p: PhantomData,
+                    },
+                )
+            }
+            Err(e) => (
+                None,
+                CallRx {
+                    rx: None,
+                    failed: Some(match e {
+                        RiverError::Protocol(p) => RiverError::Protocol(p),
+                        RiverError::Transport(t) => RiverError::Transport(t),
+                        RiverError::Service(never) => match never {},
+                    }),
+                    handle: CallHandle {
+                        cmd: None,
+                        stream_id: String::new(),
+                    },
+                    codec,
+                    finished: false,
+                    _p: PhantomData,
+                },
+            ),
+        }
+    }
+
+    /// Calls an rpc: one init, one result. Dropping the future before it resolves
+    /// cancels the call.
     pub fn rpc<I, O, E>(
         &self,
-        _service: &str,
-        _procedure: &str,
-        _init: &I,
+        service: &str,
+        procedure: &str,
+        init: &I,
     ) -> impl Future<Output = Result<O, RiverError<E>>> + Send + 'static
     where
         I: Serialize + ?Sized,
         O: DeserializeOwned + Send + 'static,
         E: ServiceError,
     {
-        async { Err(RiverError::Transport(Error::closed("not implemented"))) }
+        let init = self.inner.config.codec.encode(init);
+        let opened = self.open(ProcKind::Rpc, service, procedure, init);
+        let (_, rx) = self.call_parts(opened);
+        Response { rx }
     }
 
     /// Opens an upload: a writer for requests and one result.
-    pub fn upload<I, R, O, E>(&self, _service: &str, _procedure: &str, _init: &I) -> (Writer<R>, Response<O, E>)
+    pub fn upload<I, R, O, E>(
+        &self,
+        service: &str,
+        procedure: &str,
+        init: &I,
+    ) -> (Writer<R>, Response<O, E>)
     where
         I: Serialize + ?Sized,
         R: Serialize,
         O: DeserializeOwned + Send + 'static,
         E: ServiceError,
     {
-        (Writer { _p: PhantomData }, Response { _p: PhantomData })
+        let init = self.inner.config.codec.encode(init);
+        let opened = self.open(ProcKind::Upload, service, procedure, init);
+        let (call, rx) = self.call_parts(opened);
+        (self.writer(call.as_ref()), Response { rx })
     }
 
     /// Opens a stream: a writer for requests and a reader of results.
-    pub fn stream<I, R, O, E>(&self, _service: &str, _procedure: &str, _init: &I) -> (Writer<R>, Reader<O, E>)
+    pub fn stream<I, R, O, E>(
+        &self,
+        service: &str,
+        procedure: &str,
+        init: &I,
+    ) -> (Writer<R>, Reader<O, E>)
     where
         I: Serialize + ?Sized,
         R: Serialize,
         O: DeserializeOwned + Send + 'static,
         E: ServiceError,
     {
-        (Writer { _p: PhantomData }, Reader { _p: PhantomData })
+        let init = self.inner.config.codec.encode(init);
+        let opened = self.open(ProcKind::Stream, service, procedure, init);
+        let (call, rx) = self.call_parts(opened);
+        (self.writer(call.as_ref()), Reader { rx })
     }
 
     /// Opens a subscription: a reader of results.
-    pub fn subscribe<I, O, E>(&self, _service: &str, _procedure: &str, _init: &I) -> Reader<O, E>
+    pub fn subscribe<I, O, E>(&self, service: &str, procedure: &str, init: &I) -> Reader<O, E>
     where
         I: Serialize + ?Sized,
         O: DeserializeOwned + Send + 'static,
         E: ServiceError,
     {
-        Reader { _p: PhantomData }
+        let init = self.inner.config.codec.encode(init);
+        let opened = self.open(ProcKind::Subscription, service, procedure, init);
+        let (_, rx) = self.call_parts(opened);
+        Reader { rx }
     }
+}
+
+fn transport_closed() -> ProtocolError {
+    ProtocolError::new(
+        ProtocolErrorCode::UnexpectedDisconnect,
+        "transport is closed",
+    )
+}
+
+/// Per-stream flags shared by the driver and the writer.
+pub(crate) struct StreamShared {
+    /// The request half is closed (by the writer, a cancel, or session loss).
+    pub(crate) write_closed: AtomicBool,
+}
+
+struct OpenCall {
+    handle: CallHandle,
+    rx: mpsc::UnboundedReceiver<StreamEvent>,
+    stream: Arc<StreamShared>,
+}
+
+/// A way to reach the driver about one stream.
+#[derive(Clone)]
+struct CallHandle {
+    cmd: Option<mpsc::UnboundedSender<Command>>,
+    stream_id: String,
+}
+
+impl CallHandle {
+    fn send(&self, make: impl FnOnce(String) -> Command) -> bool {
+        match &self.cmd {
+            Some(cmd) => cmd.send(make(self.stream_id.clone())).is_ok(),
+            None => false,
+        }
+    }
+}
+
+/// The receiving half of a call, shared by [`Reader`] and [`Response`].
+struct CallRx<O, E> {
+    rx: Option<mpsc::UnboundedReceiver<StreamEvent>>,
+    failed: Option<RiverError<E>>,
+    handle: CallHandle,
+    codec: Codec,
+    finished: bool,
+    _p: PhantomData<fn() -> (O, E)>,
+}
+
+impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O, RiverError<E>>>> {
+        if let Some(e) = self.failed.take() {
+            self.finished = true;
+            return Poll::Ready(Some(Err(e)));
+        }
+        let Some(rx) = self.rx.as_mut() else {
+            self.finished = true;
+            return Poll::Ready(None);
+        };
+        loop {
+            match rx.poll_recv(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    self.finished = true;
+                    self.rx = None;
+                    return Poll::Ready(None);
+                }
+                Poll::Ready(Some(StreamEvent::Error(p))) => {
+                    return Poll::Ready(Some(Err(RiverError::Protocol(p))));
+                }
+                Poll::Ready(Some(StreamEvent::Item(payload))) => {
+                    match decode_result::<O, E>(self.codec, &payload) {
+                        Some(item) => return Poll::Ready(Some(item)),
+                        None => {
+                            tracing::warn!(?payload, "ignoring a response that is not a Result");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<O, E> CallRx<O, E> {
+    fn cancel(&mut self, from_drop: bool) {
+        if self.finished {
+            return;
+        }
+        self.handle.send(|stream_id| Command::Cancel {
+            stream_id,
+            from_drop,
+        });
+    }
+}
+
+// Nothing is ever pinned structurally: the error slot is moved out, never pinned.
+impl<O, E> Unpin for CallRx<O, E> {}
+
+impl<O, E> Drop for CallRx<O, E> {
+    fn drop(&mut self) {
+        self.cancel(true);
+    }
+}
+
+/// Decodes a `Result` payload; `None` when the payload is not a Result at all.
+fn decode_result<O: DeserializeOwned, E: ServiceError>(
+    codec: Codec,
+    payload: &Payload,
+) -> Option<Result<O, RiverError<E>>> {
+    let (ok, inner) = codec.decode_result(payload).ok()?;
+    if ok {
+        return Some(codec.decode::<O>(&inner).map_err(RiverError::Transport));
+    }
+    let err: ErrorPayload = codec.decode(&inner).ok()?;
+    if let Some(p) = ProtocolError::from_payload(&err) {
+        return Some(Err(RiverError::Protocol(p)));
+    }
+    Some(Err(RiverError::Service(match codec.decode::<E>(&inner) {
+        Ok(e) => e,
+        Err(_) => E::unknown(err.code, err.message, err.extras),
+    })))
 }
 
 /// The request half of a stream or upload. Dropping it closes the half (sends CLOSE).
 pub struct Writer<T> {
+    handle: CallHandle,
+    stream: Arc<StreamShared>,
+    shared: Option<Arc<Shared>>,
+    codec: Codec,
+    open: bool,
     _p: PhantomData<fn(T)>,
 }
 
 impl<T: Serialize> Writer<T> {
-    /// Sends one request; waits while the session's send buffer is at its high-water mark.
-    pub async fn send(&mut self, _value: T) -> Result<(), Error> {
-        Err(Error::closed("not implemented"))
+    /// Sends one request; waits while the session's send buffer is at its high-water
+    /// mark. Fails when the half is closed (by [`Writer::close`], a cancel from either
+    /// side, or the loss of the session).
+    pub async fn send(&mut self, value: T) -> Result<(), Error> {
+        if !self.is_open() {
+            return Err(Error::closed("the request stream is closed"));
+        }
+        let payload = self.codec.encode(&value)?;
+        if let Some(shared) = &self.shared {
+            let bp = &shared.backpressure;
+            loop {
+                if bp.len.load(Ordering::Acquire) < bp.high_water_mark {
+                    break;
+                }
+                let notified = bp.notify.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if self.stream.write_closed.load(Ordering::Acquire) {
+                    return Err(Error::closed("the request stream is closed"));
+                }
+                if bp.len.load(Ordering::Acquire) < bp.high_water_mark {
+                    break;
+                }
+                notified.await;
+            }
+        }
+        if self.stream.write_closed.load(Ordering::Acquire) {
+            return Err(Error::closed("the request stream is closed"));
+        }
+        if self
+            .handle
+            .send(|stream_id| Command::Data { stream_id, payload })
+        {
+            Ok(())
+        } else {
+            Err(Error::closed("transport is closed"))
+        }
     }
-    /// Closes the request half (sends CLOSE). Idempotent.
-    pub async fn close(&mut self) {}
+}
+
+impl<T> Writer<T> {
+    /// Closes the request half (sends CLOSE). Idempotent; does nothing after a cancel.
+    pub async fn close(&mut self) {
+        self.close_now();
+    }
+
+    fn close_now(&mut self) {
+        if !self.open {
+            return;
+        }
+        self.open = false;
+        if self.stream.write_closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.handle.send(|stream_id| Command::Close { stream_id });
+    }
+
     /// Whether the half is still open.
     pub fn is_open(&self) -> bool {
-        false
+        self.open && !self.stream.write_closed.load(Ordering::Acquire)
+    }
+}
+
+impl<T> Drop for Writer<T> {
+    fn drop(&mut self) {
+        self.close_now();
     }
 }
 
 /// The response half of a stream or subscription: a `Stream` of results. Dropping it
 /// before the stream finished cancels the call.
 pub struct Reader<O, E> {
-    _p: PhantomData<fn() -> (O, E)>,
+    rx: CallRx<O, E>,
 }
 
 impl<O, E> Reader<O, E> {
-    /// Cancels the call (sends CANCEL).
-    pub fn cancel(&mut self) {}
-}
-
-impl<O, E> futures::Stream for Reader<O, E> {
-    type Item = Result<O, RiverError<E>>;
-    fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Ready(None)
+    /// Cancels the call (sends CANCEL); the reader then yields `Err(CANCEL)` after what
+    /// it already received. Does nothing when both halves are already closed.
+    pub fn cancel(&mut self) {
+        self.rx.cancel(false);
     }
 }
 
-/// The single result of an upload. Dropping it before it resolved cancels the call.
+impl<O: DeserializeOwned, E: ServiceError> futures::Stream for Reader<O, E> {
+    type Item = Result<O, RiverError<E>>;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().rx.poll_item(cx)
+    }
+}
+
+/// The single result of an rpc or upload. Dropping it before it resolved cancels the call.
 pub struct Response<O, E> {
-    _p: PhantomData<fn() -> (O, E)>,
+    rx: CallRx<O, E>,
 }
 
 impl<O, E> Response<O, E> {
-    /// Cancels the call (sends CANCEL).
-    pub fn cancel(&mut self) {}
+    /// Cancels the call (sends CANCEL); the response resolves to `Err(CANCEL)`. Does
+    /// nothing when both halves are already closed.
+    pub fn cancel(&mut self) {
+        self.rx.cancel(false);
+    }
 }
 
-impl<O, E> Future for Response<O, E> {
+impl<O: DeserializeOwned, E: ServiceError> Future for Response<O, E> {
     type Output = Result<O, RiverError<E>>;
-    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Poll::Ready(Err(RiverError::Transport(Error::closed("not implemented"))))
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match this.rx.poll_item(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(item)) => {
+                this.rx.finished = true;
+                Poll::Ready(item)
+            }
+            Poll::Ready(None) => Poll::Ready(Err(RiverError::Transport(Error::closed(
+                "the stream closed without a result",
+            )))),
+        }
     }
 }

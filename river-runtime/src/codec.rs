@@ -7,6 +7,8 @@
 mod json;
 mod msgpack;
 
+use std::fmt::Write as _;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -35,6 +37,56 @@ pub struct PayloadMismatch {
     /// What was wrong.
     pub message: String,
 }
+
+/// Nesting limit for values decoded from the network (msgpack payloads and the msgpack
+/// skipper). The JSON codec relies on `serde_json`'s own limit of 128.
+pub(crate) const MAX_DEPTH: usize = 256;
+
+impl PayloadMismatch {
+    /// Builds a mismatch from a `serde_path_to_error` failure: the path becomes a JSON
+    /// pointer (`/list/3/name`, with `~` and `/` escaped as `~0` and `~1`).
+    pub(crate) fn from_path_error<E: std::fmt::Display>(
+        err: serde_path_to_error::Error<E>,
+        clean: impl FnOnce(&E) -> String,
+    ) -> Self {
+        let mut path = String::new();
+        for segment in err.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => {
+                    let _ = write!(path, "/{index}");
+                }
+                serde_path_to_error::Segment::Map { key } => push_pointer_token(&mut path, key),
+                serde_path_to_error::Segment::Enum { variant } => push_pointer_token(&mut path, variant),
+                serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        let message = clean(err.inner());
+        PayloadMismatch { path, message }
+    }
+}
+
+fn push_pointer_token(path: &mut String, token: &str) {
+    path.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            c => path.push(c),
+        }
+    }
+}
+
+impl std::fmt::Display for PayloadMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{} at '{}'", self.message, self.path)
+        }
+    }
+}
+
+impl std::error::Error for PayloadMismatch {}
 
 impl From<PayloadMismatch> for ValidationErrorEntry {
     fn from(m: PayloadMismatch) -> Self {

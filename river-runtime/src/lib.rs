@@ -17,6 +17,7 @@ pub mod message;
 pub mod options;
 pub mod server;
 pub mod session;
+pub mod transport;
 pub mod value;
 
 pub use client::{Client, ClientBuilder, Reader, Response, Writer};

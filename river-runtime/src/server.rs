@@ -4,22 +4,72 @@
 //! API CONTRACT (kept stable for generated code): `Router::{new, rpc, upload, stream,
 //! subscription}`, `Context`, `Requests`, `Responses`, `Failure`, `Server::builder`,
 //! `ServerBuilder`, `ServerHandle`, `HandshakeValidator`, `HandshakeRejection`.
-//! The bodies below are placeholders.
+//!
+//! # Architecture
+//!
+//! - An accept loop spawns one short-lived task per TCP connection. That task performs
+//!   the WebSocket upgrade and the River handshake (§6.1 of the protocol reference) and
+//!   then hands the WebSocket to the session task of the client (a new one, or the
+//!   existing one on a transparent reconnect).
+//! - One task per session owns the connection, the seq/ack bookkeeping and send buffer,
+//!   the stream table, the tombstones and the timers (heartbeat, watchdog, grace).
+//!   Inbound frames are decoded, checked and dispatched there; request payloads are
+//!   decoded into the procedure's request type there (that decides `INVALID_REQUEST`).
+//! - Every handler runs in its own tokio task. Handlers encode their results themselves
+//!   and pass the encoded payloads to the session task over one channel per session; the
+//!   session task only stamps `seq`/`ack` and writes.
+//!
+//! # Differences from the reference server
+//!
+//! - Returning from a stream or subscription handler closes the response half if it is
+//!   still open (the reference requires an explicit close). Dropping [`Responses`] before
+//!   the handler returns does not close the half by itself; it is closed when the handler
+//!   returns (or by [`Responses::close`]). Dropping it after the handler returned (it was
+//!   moved elsewhere) closes it.
+//! - A handler returning `Err(Failure::Service(e))` from a stream or subscription sends
+//!   `e` as an `Err` item and then closes the response half.
+//! - A handshake beyond [`ServerOptions::max_sessions`] is refused with
+//!   `REJECTED_BY_CUSTOM_HANDLER` (reason `"server session limit reached"`): it is fatal
+//!   for the client (no retry storm), unlike the retriable `SESSION_STATE_MISMATCH`.
+//! - A stream open beyond [`ServerOptions::max_streams_per_session`] is answered with an
+//!   `INVALID_REQUEST` cancel `"too many concurrent streams"`.
+//! - `v1.1` handshakes are accepted (as the reference does) but the session then speaks
+//!   v2.0 stream semantics.
+//! - A result that cannot be encoded (serde error) is reported as `UNCAUGHT_ERROR`
+//!   instead of destroying the session.
+//! - [`Context::request_rehandshake`] only sends `REHANDSHAKE_REQ` when a
+//!   [`HandshakeValidator`] is configured (a client without metadata ignores it, and the
+//!   response deadline would then tear the session down).
+//! - The request queue behind [`Requests`] is unbounded (the reference's readable is too).
+
+mod conn;
+mod session;
 
 use std::any::Any;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::Poll;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
 
+use futures::FutureExt;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, watch, Notify};
 
-use crate::codec::Codec;
-use crate::error::{Error, ProtocolError};
+use crate::codec::{Codec, PayloadMismatch};
+use crate::error::{Error, ProtocolError, ProtocolErrorCode};
+use crate::message::{HandshakeErrorCode, Payload};
 use crate::options::ServerOptions;
+
+use session::{Cmd, SessionShared, StreamRef};
+
+/// Parsed handshake metadata as the validator returned it.
+pub(crate) type Meta = Arc<dyn Any + Send + Sync>;
 
 /// How a handler failed.
 #[derive(Debug)]
@@ -44,67 +94,277 @@ impl<E> From<E> for Failure<E> {
     }
 }
 
+// Bits of `CtxInner::res_flags`.
+const RES_CLOSED: u8 = 1;
+const RES_DROPPED: u8 = 2;
+const HANDLER_DONE: u8 = 4;
+const CANCEL_SENT: u8 = 8;
+
+/// Per-call state shared by the handler (through [`Context`] and [`Responses`]) and the
+/// session task.
+pub(crate) struct CtxInner {
+    session: Arc<SessionShared>,
+    stream: StreamRef,
+    done: AtomicBool,
+    notify: Notify,
+    res_flags: AtomicU8,
+}
+
+impl CtxInner {
+    /// Marks the call over and wakes every waiter (called by the session task).
+    pub(crate) fn finish(&self) {
+        self.done.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    fn is_done(&self) -> bool {
+        self.done.load(Ordering::SeqCst)
+    }
+
+    async fn wait_done(&self) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_done() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn send(&self, cmd: Cmd) -> Result<(), Error> {
+        self.session
+            .tx
+            .send(cmd)
+            .map_err(|_| Error::closed("session is closed"))
+    }
+}
+
 /// What a handler knows about its call.
 #[derive(Clone)]
 pub struct Context {
-    _p: (),
+    inner: Arc<CtxInner>,
 }
 
 impl Context {
+    pub(crate) fn new(session: Arc<SessionShared>, stream: StreamRef) -> Self {
+        Context {
+            inner: Arc::new(CtxInner {
+                session,
+                stream,
+                done: AtomicBool::new(false),
+                notify: Notify::new(),
+                res_flags: AtomicU8::new(0),
+            }),
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<CtxInner> {
+        &self.inner
+    }
+
+    fn codec(&self) -> Codec {
+        self.inner.session.codec
+    }
+
     /// The calling client's id.
     pub fn client_id(&self) -> &str {
-        ""
+        &self.inner.session.client_id
     }
     /// The session id.
     pub fn session_id(&self) -> &str {
-        ""
+        &self.inner.session.session_id
     }
     /// The stream id of this call.
     pub fn stream_id(&self) -> &str {
-        ""
+        &self.inner.stream.id
     }
     /// The parsed handshake metadata (as the validator returned it), if it is a `T`.
     /// Reflects re-handshakes.
     pub fn metadata<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        None
+        let meta = match self.inner.session.metadata.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        meta.and_then(|m| m.downcast::<T>().ok())
     }
     /// Cancels the call from the server: sends `CANCEL` (flag 4) with `message` and
     /// closes both halves. Idempotent.
-    pub fn cancel(&self, _message: impl Into<String>) {}
+    pub fn cancel(&self, message: impl Into<String>) {
+        if self.inner.is_done() {
+            return;
+        }
+        if self.inner.res_flags.fetch_or(CANCEL_SENT, Ordering::SeqCst) & CANCEL_SENT != 0 {
+            return;
+        }
+        let _ = self.inner.send(Cmd::Cancel {
+            stream: self.inner.stream.clone(),
+            error: ProtocolError::new(ProtocolErrorCode::Cancel, message),
+        });
+    }
     /// Whether the call is over (both halves closed, cancelled, or the session lost).
     pub fn is_cancelled(&self) -> bool {
-        true
+        self.inner.is_done()
     }
     /// Resolves when the call is over (the reference's `ctx.signal`).
     pub fn cancelled(&self) -> impl Future<Output = ()> + Send + 'static {
-        async {}
+        let inner = self.inner.clone();
+        async move { inner.wait_done().await }
     }
-    /// Asks the client to re-handshake (sends `REHANDSHAKE_REQ`).
-    pub fn request_rehandshake(&self) {}
+    /// Asks the client to re-handshake (sends `REHANDSHAKE_REQ`). Does nothing when the
+    /// server has no [`HandshakeValidator`].
+    pub fn request_rehandshake(&self) {
+        let _ = self.inner.send(Cmd::Rehandshake);
+    }
+}
+
+/// The session task's view of a stream's request half: it decodes payloads into the
+/// procedure's request type and queues them for the handler.
+pub(crate) trait RequestSink: Send + Sync {
+    /// Decodes and queues one request; the error says why it did not match.
+    fn push_payload(&self, codec: Codec, payload: &Payload) -> Result<(), PayloadMismatch>;
+    /// Queues an error (cancel, invalid request, disconnect).
+    fn push_err(&self, error: ProtocolError);
+    /// Ends the request half.
+    fn close(&self);
+}
+
+struct ReqState<R> {
+    items: VecDeque<Result<R, ProtocolError>>,
+    closed: bool,
+    dropped: bool,
+    waker: Option<Waker>,
+}
+
+struct ReqQueue<R> {
+    state: Mutex<ReqState<R>>,
+}
+
+impl<R> ReqQueue<R> {
+    fn new() -> Self {
+        ReqQueue {
+            state: Mutex::new(ReqState {
+                items: VecDeque::new(),
+                closed: false,
+                dropped: false,
+                waker: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReqState<R>> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn push(&self, item: Result<R, ProtocolError>) {
+        let waker = {
+            let mut st = self.lock();
+            if st.closed || st.dropped {
+                return;
+            }
+            st.items.push_back(item);
+            st.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<R: DeserializeOwned + Send> RequestSink for ReqQueue<R> {
+    fn push_payload(&self, codec: Codec, payload: &Payload) -> Result<(), PayloadMismatch> {
+        let value: R = codec.decode_checked(payload)?;
+        self.push(Ok(value));
+        Ok(())
+    }
+
+    fn push_err(&self, error: ProtocolError) {
+        self.push(Err(error));
+    }
+
+    fn close(&self) {
+        let waker = {
+            let mut st = self.lock();
+            st.closed = true;
+            st.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
 }
 
 /// The request half as the handler sees it: `Ok` per request; `Err` for a client
 /// cancel, an invalid request, or the session lost.
+///
+/// The queue behind it is unbounded: requests the handler has not read yet stay in
+/// memory (as in the reference).
 pub struct Requests<R> {
-    _p: PhantomData<fn() -> R>,
+    queue: Arc<ReqQueue<R>>,
 }
 
 impl<R> futures::Stream for Requests<R> {
     type Item = Result<R, ProtocolError>;
-    fn poll_next(self: Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Ready(None)
+    fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut st = self.queue.lock();
+        if let Some(item) = st.items.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        if st.closed {
+            return Poll::Ready(None);
+        }
+        match &st.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 }
 
-/// The response half of a stream or subscription. Dropping it closes the half (CLOSE).
+impl<R> Drop for Requests<R> {
+    fn drop(&mut self) {
+        let mut st = self.queue.lock();
+        st.dropped = true;
+        st.items.clear();
+        st.waker = None;
+    }
+}
+
+/// The response half of a stream or subscription.
+///
+/// It is closed (CLOSE, flag 8) by [`Responses::close`], or when the handler returns.
+/// Dropping it before the handler returns does not close it; dropping it after the
+/// handler returned (it was moved into another task) does.
 pub struct Responses<O, E> {
+    ctx: Context,
     _p: PhantomData<fn(O, E)>,
 }
 
 impl<O: Serialize, E: Serialize> Responses<O, E> {
     /// Sends one result item (flag 0); waits while the send buffer is at its high-water mark.
-    pub async fn send(&self, _item: Result<O, E>) -> Result<(), Error> {
-        Err(Error::closed("not implemented"))
+    pub async fn send(&self, item: Result<O, E>) -> Result<(), Error> {
+        if !self.is_open() {
+            return Err(Error::closed("response stream is closed"));
+        }
+        let codec = self.ctx.codec();
+        let payload = match &item {
+            Ok(o) => encode_result(codec, true, o)?,
+            Err(e) => encode_result(codec, false, e)?,
+        };
+        drop(item);
+        let inner = &self.ctx.inner;
+        inner.session.wait_writable(inner).await;
+        if !self.is_open() {
+            return Err(Error::closed("response stream is closed"));
+        }
+        inner.send(Cmd::Item {
+            stream: inner.stream.clone(),
+            payload,
+        })
     }
     /// Sends an `Ok` item.
     pub async fn ok(&self, value: O) -> Result<(), Error> {
@@ -115,17 +375,154 @@ impl<O: Serialize, E: Serialize> Responses<O, E> {
         self.send(Err(error)).await
     }
     /// Closes the response half (sends CLOSE). Idempotent.
-    pub async fn close(&self) {}
+    pub async fn close(&self) {
+        self.close_now();
+    }
     /// Whether the half is still open.
     pub fn is_open(&self) -> bool {
-        false
+        !self.ctx.inner.is_done() && self.ctx.inner.res_flags.load(Ordering::SeqCst) & RES_CLOSED == 0
     }
+}
+
+impl<O, E> Responses<O, E> {
+    fn close_now(&self) {
+        let inner = &self.ctx.inner;
+        if inner.res_flags.fetch_or(RES_CLOSED, Ordering::SeqCst) & RES_CLOSED == 0 && !inner.is_done() {
+            let _ = inner.send(Cmd::CloseRes {
+                stream: inner.stream.clone(),
+            });
+        }
+    }
+}
+
+impl<O, E> Drop for Responses<O, E> {
+    fn drop(&mut self) {
+        let prev = self.ctx.inner.res_flags.fetch_or(RES_DROPPED, Ordering::SeqCst);
+        if prev & HANDLER_DONE != 0 {
+            self.close_now();
+        }
+    }
+}
+
+/// Encodes `{ok, payload: value}`.
+fn encode_result<T: Serialize + ?Sized>(codec: Codec, ok: bool, value: &T) -> Result<Payload, Error> {
+    let inner = codec.encode(value)?;
+    Ok(codec.encode_result(ok, &inner))
+}
+
+/// The text of a caught panic.
+fn panic_message(panic: Box<dyn Any + Send>) -> String {
+    let msg = if let Some(s) = panic.downcast_ref::<&'static str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        String::new()
+    };
+    if msg.is_empty() {
+        "unknown reason".to_string()
+    } else {
+        msg
+    }
+}
+
+/// The four procedure kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProcKind {
+    Rpc,
+    Upload,
+    Stream,
+    Subscription,
+}
+
+impl ProcKind {
+    /// Whether the procedure has a request stream (`requestData`).
+    pub(crate) fn has_requests(self) -> bool {
+        matches!(self, ProcKind::Upload | ProcKind::Stream)
+    }
+    /// Whether the response half is a stream of items closed by CLOSE.
+    pub(crate) fn streams_responses(self) -> bool {
+        matches!(self, ProcKind::Stream | ProcKind::Subscription)
+    }
+}
+
+type StartFn = dyn Fn(Context, Codec, &Payload) -> Result<Option<Arc<dyn RequestSink>>, PayloadMismatch>
+    + Send
+    + Sync;
+
+/// One registered procedure, type-erased.
+pub(crate) struct Procedure {
+    pub(crate) kind: ProcKind,
+    /// Decodes the init and, on success, spawns the handler; returns the request sink
+    /// for upload/stream.
+    pub(crate) start: Box<StartFn>,
+}
+
+/// Runs an rpc/upload handler and reports its outcome to the session task.
+fn spawn_unary<O, E, Fut>(ctx: Context, fut: Fut)
+where
+    O: Serialize + Send + 'static,
+    E: Serialize + Send + 'static,
+    Fut: Future<Output = Result<O, Failure<E>>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let res = AssertUnwindSafe(fut).catch_unwind().await;
+        let codec = ctx.codec();
+        let outcome = match res {
+            Ok(Ok(o)) => encode_result(codec, true, &o).map_err(|e| e.to_string()),
+            Ok(Err(Failure::Service(e))) => encode_result(codec, false, &e).map_err(|e| e.to_string()),
+            Ok(Err(Failure::Uncaught(m))) => Err(m),
+            Err(p) => Err(panic_message(p)),
+        };
+        let inner = &ctx.inner;
+        let _ = inner.send(Cmd::Finish {
+            stream: inner.stream.clone(),
+            outcome,
+        });
+    });
+}
+
+/// Runs a stream/subscription handler and reports its outcome to the session task.
+fn spawn_streaming<E, Fut>(ctx: Context, fut: Fut)
+where
+    E: Serialize + Send + 'static,
+    Fut: Future<Output = Result<(), Failure<E>>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let res = AssertUnwindSafe(fut).catch_unwind().await;
+        let codec = ctx.codec();
+        let inner = &ctx.inner;
+        let err_item = match res {
+            Ok(Ok(())) => Ok(None),
+            Ok(Err(Failure::Service(e))) => encode_result(codec, false, &e).map(Some).map_err(|e| e.to_string()),
+            Ok(Err(Failure::Uncaught(m))) => Err(m),
+            Err(p) => Err(panic_message(p)),
+        };
+        match err_item {
+            Ok(err_item) => {
+                let prev = inner.res_flags.fetch_or(HANDLER_DONE, Ordering::SeqCst);
+                let close = prev & RES_DROPPED != 0;
+                let _ = inner.send(Cmd::StreamDone {
+                    stream: inner.stream.clone(),
+                    err_item,
+                    close,
+                });
+            }
+            Err(message) => {
+                inner.res_flags.fetch_or(HANDLER_DONE, Ordering::SeqCst);
+                let _ = inner.send(Cmd::Cancel {
+                    stream: inner.stream.clone(),
+                    error: ProtocolError::new(ProtocolErrorCode::UncaughtError, message),
+                });
+            }
+        }
+    });
 }
 
 /// A table of services and their procedures.
 #[derive(Default)]
 pub struct Router {
-    _p: (),
+    services: HashMap<String, HashMap<String, Procedure>>,
 }
 
 impl Router {
@@ -134,8 +531,21 @@ impl Router {
         Router::default()
     }
 
+    fn insert(&mut self, service: &str, procedure: &str, proc: Procedure) -> &mut Self {
+        self.services
+            .entry(service.to_string())
+            .or_default()
+            .insert(procedure.to_string(), proc);
+        self
+    }
+
+    /// Looks up a service; `None` when it does not exist.
+    pub(crate) fn service(&self, service: &str) -> Option<&HashMap<String, Procedure>> {
+        self.services.get(service)
+    }
+
     /// Registers an rpc handler.
-    pub fn rpc<I, O, E, F, Fut>(&mut self, _service: &str, _procedure: &str, _handler: F) -> &mut Self
+    pub fn rpc<I, O, E, F, Fut>(&mut self, service: &str, procedure: &str, handler: F) -> &mut Self
     where
         I: DeserializeOwned + Send + 'static,
         O: Serialize + Send + 'static,
@@ -143,11 +553,26 @@ impl Router {
         F: Fn(Context, I) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, Failure<E>>> + Send + 'static,
     {
-        self
+        let handler = Arc::new(handler);
+        let start = move |ctx: Context, codec: Codec, init: &Payload| {
+            let init: I = codec.decode_checked(init)?;
+            let h = handler.clone();
+            let c = ctx.clone();
+            spawn_unary(ctx, async move { h(c, init).await });
+            Ok(None)
+        };
+        self.insert(
+            service,
+            procedure,
+            Procedure {
+                kind: ProcKind::Rpc,
+                start: Box::new(start),
+            },
+        )
     }
 
     /// Registers an upload handler.
-    pub fn upload<I, R, O, E, F, Fut>(&mut self, _service: &str, _procedure: &str, _handler: F) -> &mut Self
+    pub fn upload<I, R, O, E, F, Fut>(&mut self, service: &str, procedure: &str, handler: F) -> &mut Self
     where
         I: DeserializeOwned + Send + 'static,
         R: DeserializeOwned + Send + 'static,
@@ -156,11 +581,28 @@ impl Router {
         F: Fn(Context, I, Requests<R>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, Failure<E>>> + Send + 'static,
     {
-        self
+        let handler = Arc::new(handler);
+        let start = move |ctx: Context, codec: Codec, init: &Payload| {
+            let init: I = codec.decode_checked(init)?;
+            let queue = Arc::new(ReqQueue::<R>::new());
+            let reqs = Requests { queue: queue.clone() };
+            let h = handler.clone();
+            let c = ctx.clone();
+            spawn_unary(ctx, async move { h(c, init, reqs).await });
+            Ok(Some(queue as Arc<dyn RequestSink>))
+        };
+        self.insert(
+            service,
+            procedure,
+            Procedure {
+                kind: ProcKind::Upload,
+                start: Box::new(start),
+            },
+        )
     }
 
     /// Registers a stream handler. Returning closes the response half if still open.
-    pub fn stream<I, R, O, E, F, Fut>(&mut self, _service: &str, _procedure: &str, _handler: F) -> &mut Self
+    pub fn stream<I, R, O, E, F, Fut>(&mut self, service: &str, procedure: &str, handler: F) -> &mut Self
     where
         I: DeserializeOwned + Send + 'static,
         R: DeserializeOwned + Send + 'static,
@@ -169,11 +611,32 @@ impl Router {
         F: Fn(Context, I, Requests<R>, Responses<O, E>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Failure<E>>> + Send + 'static,
     {
-        self
+        let handler = Arc::new(handler);
+        let start = move |ctx: Context, codec: Codec, init: &Payload| {
+            let init: I = codec.decode_checked(init)?;
+            let queue = Arc::new(ReqQueue::<R>::new());
+            let reqs = Requests { queue: queue.clone() };
+            let resps = Responses {
+                ctx: ctx.clone(),
+                _p: PhantomData,
+            };
+            let h = handler.clone();
+            let c = ctx.clone();
+            spawn_streaming(ctx, async move { h(c, init, reqs, resps).await });
+            Ok(Some(queue as Arc<dyn RequestSink>))
+        };
+        self.insert(
+            service,
+            procedure,
+            Procedure {
+                kind: ProcKind::Stream,
+                start: Box::new(start),
+            },
+        )
     }
 
     /// Registers a subscription handler. Returning closes the response half if still open.
-    pub fn subscription<I, O, E, F, Fut>(&mut self, _service: &str, _procedure: &str, _handler: F) -> &mut Self
+    pub fn subscription<I, O, E, F, Fut>(&mut self, service: &str, procedure: &str, handler: F) -> &mut Self
     where
         I: DeserializeOwned + Send + 'static,
         O: Serialize + Send + 'static,
@@ -181,7 +644,26 @@ impl Router {
         F: Fn(Context, I, Responses<O, E>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), Failure<E>>> + Send + 'static,
     {
-        self
+        let handler = Arc::new(handler);
+        let start = move |ctx: Context, codec: Codec, init: &Payload| {
+            let init: I = codec.decode_checked(init)?;
+            let resps = Responses {
+                ctx: ctx.clone(),
+                _p: PhantomData,
+            };
+            let h = handler.clone();
+            let c = ctx.clone();
+            spawn_streaming(ctx, async move { h(c, init, resps).await });
+            Ok(None)
+        };
+        self.insert(
+            service,
+            procedure,
+            Procedure {
+                kind: ProcKind::Subscription,
+                start: Box::new(start),
+            },
+        )
     }
 }
 
@@ -194,56 +676,171 @@ pub enum HandshakeRejection {
     RejectedUnsupportedClient,
 }
 
+/// `{metadata?}` of a `HANDSHAKE_REQ` or `REHANDSHAKE_RESP` payload.
+#[derive(Deserialize)]
+struct MetaHolder<M> {
+    metadata: Option<M>,
+}
+
+type ValidateFn = dyn Fn(Codec, &Payload, Option<&Meta>, &str) -> Result<Meta, (HandshakeErrorCode, String)> + Send + Sync;
+
 /// Validates handshake metadata: decodes it as `M` (failure → `MALFORMED_HANDSHAKE_META`)
 /// and calls the function with the previous parsed metadata of the session (on a
 /// transparent reconnect or re-handshake) and the client id.
 #[derive(Clone)]
 pub struct HandshakeValidator {
-    _p: (),
+    validate: Arc<ValidateFn>,
 }
 
 impl HandshakeValidator {
     /// Wraps a validation function. The parsed value `P` is what
     /// [`Context::metadata`] returns.
-    pub fn new<M, P, F>(_validate: F) -> Self
+    pub fn new<M, P, F>(validate: F) -> Self
     where
         M: DeserializeOwned + Send + 'static,
         P: Any + Send + Sync + 'static,
         F: Fn(M, Option<&P>, &str) -> Result<P, HandshakeRejection> + Send + Sync + 'static,
     {
-        HandshakeValidator { _p: () }
+        let f = move |codec: Codec, payload: &Payload, prev: Option<&Meta>, from: &str| {
+            let malformed = || {
+                (
+                    HandshakeErrorCode::MalformedHandshakeMeta,
+                    "received malformed handshake metadata".to_string(),
+                )
+            };
+            let holder: MetaHolder<M> = codec.decode_checked(payload).map_err(|_| malformed())?;
+            let meta = holder.metadata.ok_or_else(malformed)?;
+            let prev = prev.and_then(|p| p.downcast_ref::<P>());
+            match std::panic::catch_unwind(AssertUnwindSafe(|| validate(meta, prev, from))) {
+                Ok(Ok(parsed)) => Ok(Arc::new(parsed) as Meta),
+                Ok(Err(rejection)) => {
+                    let code = match rejection {
+                        HandshakeRejection::RejectedByCustomHandler => HandshakeErrorCode::RejectedByCustomHandler,
+                        HandshakeRejection::RejectedUnsupportedClient => HandshakeErrorCode::RejectedUnsupportedClient,
+                    };
+                    Err((code, "rejected by handshake handler".to_string()))
+                }
+                Err(p) => Err((
+                    HandshakeErrorCode::RejectedByCustomHandler,
+                    format!("handshake validation threw: {}", panic_message(p)),
+                )),
+            }
+        };
+        HandshakeValidator {
+            validate: Arc::new(f),
+        }
+    }
+
+    /// Validates the metadata carried by `payload`.
+    pub(crate) fn check(
+        &self,
+        codec: Codec,
+        payload: &Payload,
+        prev: Option<&Meta>,
+        from: &str,
+    ) -> Result<Meta, (HandshakeErrorCode, String)> {
+        (self.validate)(codec, payload, prev, from)
+    }
+}
+
+/// State shared by the accept loop, the connection tasks and the session tasks.
+pub(crate) struct ServerShared {
+    pub(crate) codec: Codec,
+    pub(crate) server_id: Arc<str>,
+    pub(crate) options: ServerOptions,
+    pub(crate) validator: Option<HandshakeValidator>,
+    pub(crate) router: Router,
+    /// Live sessions keyed by client id.
+    pub(crate) sessions: Mutex<HashMap<String, session::SessionEntry>>,
+    pub(crate) stream_count: AtomicUsize,
+    pub(crate) next_instance: std::sync::atomic::AtomicU64,
+    pub(crate) shutting_down: AtomicBool,
+    /// `{type:"CLOSE"}`, encoded once.
+    pub(crate) close_payload: Payload,
+    /// `{type:"ACK"}`, encoded once.
+    pub(crate) ack_payload: Payload,
+}
+
+impl ServerShared {
+    pub(crate) fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, session::SessionEntry>> {
+        match self.sessions.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
     }
 }
 
 /// Builds a [`Server`].
 pub struct ServerBuilder {
-    _p: (),
+    codec: Codec,
+    server_id: String,
+    options: ServerOptions,
+    validator: Option<HandshakeValidator>,
 }
 
 impl ServerBuilder {
     /// The codec (default JSON).
-    pub fn codec(self, _codec: Codec) -> Self {
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
         self
     }
     /// The server's transport id (default `"SERVER"`).
-    pub fn server_id(self, _id: impl Into<String>) -> Self {
+    pub fn server_id(mut self, id: impl Into<String>) -> Self {
+        self.server_id = id.into();
         self
     }
     /// Options.
-    pub fn options(self, _options: ServerOptions) -> Self {
+    pub fn options(mut self, options: ServerOptions) -> Self {
+        self.options = options;
         self
     }
     /// Requires and validates handshake metadata.
-    pub fn handshake(self, _validator: HandshakeValidator) -> Self {
+    pub fn handshake(mut self, validator: HandshakeValidator) -> Self {
+        self.validator = Some(validator);
         self
     }
-    /// Serves `router` on an already bound listener.
-    pub fn serve(self, _listener: tokio::net::TcpListener, _router: Router) -> ServerHandle {
-        ServerHandle { _p: () }
+    /// Serves `router` on an already bound listener. Must be called inside a tokio
+    /// runtime.
+    pub fn serve(self, listener: tokio::net::TcpListener, router: Router) -> ServerHandle {
+        let codec = self.codec;
+        let close_payload = codec
+            .encode(&crate::message::Control::Close)
+            .unwrap_or_else(|_| Payload::from_encoded(&b"{\"type\":\"CLOSE\"}"[..]));
+        let ack_payload = codec
+            .encode(&crate::message::Control::Ack)
+            .unwrap_or_else(|_| Payload::from_encoded(&b"{\"type\":\"ACK\"}"[..]));
+        let shared = Arc::new(ServerShared {
+            codec,
+            server_id: Arc::from(self.server_id.as_str()),
+            options: self.options,
+            validator: self.validator,
+            router,
+            sessions: Mutex::new(HashMap::new()),
+            stream_count: AtomicUsize::new(0),
+            next_instance: std::sync::atomic::AtomicU64::new(1),
+            shutting_down: AtomicBool::new(false),
+            close_payload,
+            ack_payload,
+        });
+        let local_addr = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (done_tx, done_rx) = mpsc::channel(1);
+        tokio::spawn(conn::accept_loop(shared.clone(), listener, shutdown_rx, done_tx));
+        ServerHandle {
+            shared,
+            local_addr,
+            shutdown_tx,
+            done_rx,
+        }
     }
     /// Binds `addr` and serves `router`.
-    pub async fn bind(self, _addr: impl tokio::net::ToSocketAddrs, _router: Router) -> Result<ServerHandle, Error> {
-        Err(Error::io("not implemented"))
+    pub async fn bind(self, addr: impl tokio::net::ToSocketAddrs, router: Router) -> Result<ServerHandle, Error> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::io("could not bind the listener").with_source(e))?;
+        Ok(self.serve(listener, router))
     }
 }
 
@@ -253,30 +850,59 @@ pub struct Server;
 impl Server {
     /// Starts building a server.
     pub fn builder() -> ServerBuilder {
-        ServerBuilder { _p: () }
+        ServerBuilder {
+            codec: Codec::default(),
+            server_id: "SERVER".to_string(),
+            options: ServerOptions::default(),
+            validator: None,
+        }
     }
 }
 
-/// A running server.
+/// A running server. Dropping the handle leaves the server running; call
+/// [`ServerHandle::shutdown`] to stop it.
 pub struct ServerHandle {
-    _p: (),
+    shared: Arc<ServerShared>,
+    local_addr: SocketAddr,
+    shutdown_tx: watch::Sender<bool>,
+    done_rx: mpsc::Receiver<()>,
 }
 
 impl ServerHandle {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], 0))
+        self.local_addr
     }
     /// Stops accepting, closes every connection and waits for the tasks to finish.
-    pub async fn shutdown(self) {}
+    /// Handlers still running see `UNEXPECTED_DISCONNECT` and a cancelled context; they
+    /// are not awaited.
+    pub async fn shutdown(mut self) {
+        self.shared.shutting_down.store(true, Ordering::SeqCst);
+        let _ = self.shutdown_tx.send(true);
+        let sessions: Vec<Arc<SessionShared>> = self
+            .shared
+            .lock_sessions()
+            .values()
+            .map(|e| e.shared.clone())
+            .collect();
+        for s in sessions {
+            let _ = s.tx.send(Cmd::Destroy);
+        }
+        while self.done_rx.recv().await.is_some() {}
+    }
     /// Asks a connected client to re-handshake.
-    pub fn request_rehandshake(&self, _client_id: &str) {}
+    pub fn request_rehandshake(&self, client_id: &str) {
+        let session = self.shared.lock_sessions().get(client_id).map(|e| e.shared.clone());
+        if let Some(s) = session {
+            let _ = s.tx.send(Cmd::Rehandshake);
+        }
+    }
     /// Number of live sessions (for tests and metrics).
     pub fn session_count(&self) -> usize {
-        0
+        self.shared.lock_sessions().len()
     }
     /// Number of open streams across sessions (for tests and metrics).
     pub fn stream_count(&self) -> usize {
-        0
+        self.shared.stream_count.load(Ordering::SeqCst)
     }
 }

@@ -1,27 +1,373 @@
-//! The JSON codec (`NaiveJsonCodec`). Owned by the codec work; stubs for now.
+//! The JSON codec (the reference's `NaiveJsonCodec`): UTF-8 JSON text in binary frames.
+//!
+//! Frames are written by hand in the key order `id, from, to, seq, ack, serviceName?,
+//! procedureName?, streamId, controlFlags, tracing?, payload`, with the already encoded
+//! payload spliced in verbatim. Frames are decoded with `serde_json`, keeping the payload
+//! as a zero-copy slice of the frame (through a borrowed `RawValue`).
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use std::fmt;
+use std::io::Write as _;
+
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 use super::PayloadMismatch;
 use crate::error::Error;
-use crate::message::{Payload, TransportMessage};
+use crate::message::{ControlFlags, Payload, TransportMessage, Tracing};
 
-pub(super) fn encode_message(_msg: &TransportMessage) -> Result<Vec<u8>, Error> {
-    Err(Error::encode("json codec not implemented yet"))
+/// Writes a JSON string literal. Strings without characters that need escaping (the
+/// usual ids and names) are copied directly.
+fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        let mut ser = serde_json::Serializer::new(out);
+        s.serialize(&mut ser)
+            .map_err(|e| Error::encode(format!("cannot encode a JSON string: {e}")))
+    }
 }
-pub(super) fn decode_message(_frame: bytes::Bytes) -> Result<TransportMessage, Error> {
-    Err(Error::decode("json codec not implemented yet"))
+
+fn write_u64(out: &mut Vec<u8>, n: u64) {
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{n}");
 }
-pub(super) fn encode_value<T: Serialize + ?Sized>(_value: &T) -> Result<Payload, Error> {
-    Err(Error::encode("json codec not implemented yet"))
+
+pub(super) fn encode_message(msg: &TransportMessage) -> Result<Vec<u8>, Error> {
+    let payload = msg.payload.as_bytes();
+    if payload.is_empty() {
+        return Err(Error::encode("cannot encode a frame with an empty payload"));
+    }
+    let strings = msg.id.len()
+        + msg.from.len()
+        + msg.to.len()
+        + msg.stream_id.len()
+        + msg.service_name.as_ref().map_or(0, |s| s.len() + 16)
+        + msg.procedure_name.as_ref().map_or(0, |s| s.len() + 18)
+        + msg
+            .tracing
+            .as_ref()
+            .map_or(0, |t| t.traceparent.len() + t.tracestate.len() + 48);
+    let mut out = Vec::with_capacity(payload.len() + strings + 128);
+    out.extend_from_slice(b"{\"id\":");
+    write_str(&mut out, &msg.id)?;
+    out.extend_from_slice(b",\"from\":");
+    write_str(&mut out, &msg.from)?;
+    out.extend_from_slice(b",\"to\":");
+    write_str(&mut out, &msg.to)?;
+    out.extend_from_slice(b",\"seq\":");
+    write_u64(&mut out, msg.seq);
+    out.extend_from_slice(b",\"ack\":");
+    write_u64(&mut out, msg.ack);
+    if let Some(s) = &msg.service_name {
+        out.extend_from_slice(b",\"serviceName\":");
+        write_str(&mut out, s)?;
+    }
+    if let Some(s) = &msg.procedure_name {
+        out.extend_from_slice(b",\"procedureName\":");
+        write_str(&mut out, s)?;
+    }
+    out.extend_from_slice(b",\"streamId\":");
+    write_str(&mut out, &msg.stream_id)?;
+    out.extend_from_slice(b",\"controlFlags\":");
+    write_u64(&mut out, u64::from(msg.control_flags.0));
+    if let Some(t) = &msg.tracing {
+        out.extend_from_slice(b",\"tracing\":{\"traceparent\":");
+        write_str(&mut out, &t.traceparent)?;
+        out.extend_from_slice(b",\"tracestate\":");
+        write_str(&mut out, &t.tracestate)?;
+        out.push(b'}');
+    }
+    out.extend_from_slice(b",\"payload\":");
+    out.extend_from_slice(payload);
+    out.push(b'}');
+    Ok(out)
 }
-pub(super) fn decode_value<T: DeserializeOwned>(_payload: &Payload) -> Result<T, PayloadMismatch> {
-    Err(PayloadMismatch { path: String::new(), message: "json codec not implemented yet".into() })
+
+/// The frame as text: UTF-8, with a leading byte-order mark skipped (as `TextDecoder`
+/// does).
+fn frame_text(frame: &[u8]) -> Result<&str, Error> {
+    let body = frame.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(frame);
+    std::str::from_utf8(body).map_err(|e| Error::decode(format!("JSON frame is not UTF-8: {e}")))
 }
-pub(super) fn encode_result(_ok: bool, inner: &Payload) -> Payload {
-    inner.clone()
+
+/// The range of `inner` (a sub-slice of `outer`) within `outer`.
+fn subslice_range(outer: &[u8], inner: &[u8]) -> Option<std::ops::Range<usize>> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    let end = start.checked_add(inner.len())?;
+    (end <= outer.len()).then_some(start..end)
 }
-pub(super) fn decode_result(_payload: &Payload) -> Result<(bool, Payload), Error> {
-    Err(Error::decode("json codec not implemented yet"))
+
+fn slice_payload(frame: &bytes::Bytes, raw: &RawValue) -> Result<Payload, Error> {
+    let range = subslice_range(frame, raw.get().as_bytes())
+        .ok_or_else(|| Error::decode("payload is not inside the frame"))?;
+    Ok(Payload(frame.slice(range)))
+}
+
+fn json_error(context: &str, e: serde_json::Error) -> Error {
+    Error::decode(format!("{context}: {e}"))
+}
+
+pub(super) fn decode_message(frame: bytes::Bytes) -> Result<TransportMessage, Error> {
+    let text = frame_text(&frame)?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let env = de
+        .deserialize_map(EnvelopeVisitor)
+        .map_err(|e| json_error("invalid JSON frame", e))?;
+    de.end().map_err(|e| json_error("invalid JSON frame", e))?;
+    let missing = |name: &str| Error::decode(format!("invalid frame: missing or invalid field `{name}`"));
+    let payload = env.payload.ok_or_else(|| missing("payload"))?;
+    let payload = slice_payload(&frame, payload)?;
+    Ok(TransportMessage {
+        id: env.id.ok_or_else(|| missing("id"))?,
+        from: env.from.ok_or_else(|| missing("from"))?,
+        to: env.to.ok_or_else(|| missing("to"))?,
+        seq: env.seq.ok_or_else(|| missing("seq"))?,
+        ack: env.ack.ok_or_else(|| missing("ack"))?,
+        service_name: env.service_name,
+        procedure_name: env.procedure_name,
+        stream_id: env.stream_id.ok_or_else(|| missing("streamId"))?,
+        control_flags: ControlFlags(env.control_flags.ok_or_else(|| missing("controlFlags"))?),
+        tracing: env.tracing,
+        payload,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum Field {
+    Id,
+    From,
+    To,
+    Seq,
+    Ack,
+    ServiceName,
+    ProcedureName,
+    StreamId,
+    ControlFlags,
+    Tracing,
+    Payload,
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Default)]
+struct Envelope<'a> {
+    id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    seq: Option<u64>,
+    ack: Option<u64>,
+    service_name: Option<String>,
+    procedure_name: Option<String>,
+    stream_id: Option<String>,
+    control_flags: Option<u32>,
+    tracing: Option<Tracing>,
+    payload: Option<&'a RawValue>,
+}
+
+struct EnvelopeVisitor;
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Envelope<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a transport message object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
+        // Duplicate keys: the last one wins, as with JSON.parse.
+        let mut env = Envelope::default();
+        while let Some(key) = map.next_key::<Field>()? {
+            match key {
+                Field::Id => env.id = Some(map.next_value()?),
+                Field::From => env.from = Some(map.next_value()?),
+                Field::To => env.to = Some(map.next_value()?),
+                Field::Seq => env.seq = Some(map.next_value::<Integer<u64>>()?.0),
+                Field::Ack => env.ack = Some(map.next_value::<Integer<u64>>()?.0),
+                Field::ServiceName => env.service_name = Some(map.next_value()?),
+                Field::ProcedureName => env.procedure_name = Some(map.next_value()?),
+                Field::StreamId => env.stream_id = Some(map.next_value()?),
+                Field::ControlFlags => env.control_flags = Some(map.next_value::<Integer<u32>>()?.0),
+                Field::Tracing => env.tracing = Some(map.next_value::<TracingObject>()?.0),
+                Field::Payload => env.payload = Some(map.next_value()?),
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(env)
+    }
+}
+
+/// An integer field: JSON numbers are JavaScript numbers, so an integral float such as
+/// `1.0` or `1e2` is an integer too. Negative or out-of-range values are rejected.
+struct Integer<T>(T);
+
+impl<'de, T: TryFrom<u64>> Deserialize<'de> for Integer<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = d.deserialize_any(IntegerVisitor)?;
+        T::try_from(v)
+            .map(Integer)
+            .map_err(|_| serde::de::Error::custom(format!("integer {v} out of range")))
+    }
+}
+
+pub(super) struct IntegerVisitor;
+
+impl Visitor<'_> for IntegerVisitor {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a non-negative integer")
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<u64, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
+        u64::try_from(v).map_err(|_| E::custom(format!("expected a non-negative integer, found {v}")))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u64, E> {
+        if v.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&v) {
+            Ok(v as u64)
+        } else {
+            Err(E::custom(format!("expected a non-negative integer, found {v}")))
+        }
+    }
+}
+
+/// `tracing`: an object (not an array) with string `traceparent` and `tracestate`.
+struct TracingObject(Tracing);
+
+impl<'de> Deserialize<'de> for TracingObject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(TracingVisitor)
+    }
+}
+
+struct TracingVisitor;
+
+impl<'de> Visitor<'de> for TracingVisitor {
+    type Value = TracingObject;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a tracing object {traceparent, tracestate}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TracingObject, A::Error> {
+        let (mut traceparent, mut tracestate) = (None, None);
+        while let Some(key) = map.next_key::<TracingField>()? {
+            match key {
+                TracingField::Traceparent => traceparent = Some(map.next_value()?),
+                TracingField::Tracestate => tracestate = Some(map.next_value()?),
+                TracingField::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(TracingObject(Tracing {
+            traceparent: traceparent.ok_or_else(|| serde::de::Error::missing_field("traceparent"))?,
+            tracestate: tracestate.ok_or_else(|| serde::de::Error::missing_field("tracestate"))?,
+        }))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum TracingField {
+    Traceparent,
+    Tracestate,
+    #[serde(other)]
+    Other,
+}
+
+pub(super) fn encode_value<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
+    serde_json::to_vec(value)
+        .map(|v| Payload(v.into()))
+        .map_err(|e| Error::encode(format!("cannot encode the payload as JSON: {e}")))
+}
+
+/// serde_json's message without its " at line L column C" suffix.
+fn clean_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    if e.line() == 0 {
+        return full;
+    }
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match full.strip_suffix(&suffix) {
+        Some(m) => m.to_owned(),
+        None => full,
+    }
+}
+
+pub(super) fn decode_value<T: DeserializeOwned>(payload: &Payload) -> Result<T, PayloadMismatch> {
+    let mut de = serde_json::Deserializer::from_slice(payload.as_bytes());
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| PayloadMismatch::from_path_error(e, clean_message))?;
+    de.end().map_err(|e| PayloadMismatch {
+        path: String::new(),
+        message: clean_message(&e),
+    })?;
+    Ok(value)
+}
+
+pub(super) fn encode_result(ok: bool, inner: &Payload) -> Payload {
+    let head: &[u8] = if ok {
+        b"{\"ok\":true,\"payload\":"
+    } else {
+        b"{\"ok\":false,\"payload\":"
+    };
+    let inner = inner.as_bytes();
+    let inner: &[u8] = if inner.is_empty() { b"null" } else { inner };
+    let mut out = Vec::with_capacity(head.len() + inner.len() + 1);
+    out.extend_from_slice(head);
+    out.extend_from_slice(inner);
+    out.push(b'}');
+    Payload(out.into())
+}
+
+pub(super) fn decode_result(payload: &Payload) -> Result<(bool, Payload), Error> {
+    let frame = &payload.0;
+    let text = frame_text(frame)?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let (ok, raw) = de
+        .deserialize_map(ResultVisitor)
+        .map_err(|e| json_error("invalid Result payload", e))?;
+    de.end().map_err(|e| json_error("invalid Result payload", e))?;
+    Ok((ok, slice_payload(frame, raw)?))
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum ResultField {
+    Ok,
+    Payload,
+    #[serde(other)]
+    Other,
+}
+
+struct ResultVisitor;
+
+impl<'de> Visitor<'de> for ResultVisitor {
+    type Value = (bool, &'de RawValue);
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Result object {ok, payload}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut ok, mut payload) = (None, None);
+        while let Some(key) = map.next_key::<ResultField>()? {
+            match key {
+                ResultField::Ok => ok = Some(map.next_value::<bool>()?),
+                ResultField::Payload => payload = Some(map.next_value::<&'de RawValue>()?),
+                ResultField::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((
+            ok.ok_or_else(|| serde::de::Error::missing_field("ok"))?,
+            payload.ok_or_else(|| serde::de::Error::missing_field("payload"))?,
+        ))
+    }
 }

@@ -1,0 +1,1155 @@
+//! The TypeBox normalizer: rewrites a payload schema as serialized by River (TypeBox 0.34
+//! or 1.x JSON) into plain JSON Schema that schemars 0.8 parses and typify 0.8 turns into
+//! correct Rust, without panics and without silent type reuse.
+//!
+//! What it does, node by node:
+//!
+//! - River custom types: `{"type":"Uint8Array"}`, `{"type":"Date"}` and
+//!   `{"type":"bigint"}` become `$ref`s to synthetic definitions ([`BYTES_DEF`],
+//!   [`DATE_DEF`], [`BIGINT_DEF`]) that the type generator replaces with
+//!   `::river_runtime::{Bytes, Date, BigInt}`; `Type.Unknown()`/`Type.Any()` (`{}`, or a
+//!   schema with only annotations) becomes a `$ref` to [`VALUE_DEF`]
+//!   (`::river_runtime::Value`). `void`/`undefined` become `{"type":"null"}` (unit).
+//! - Recursion: `$defs` entries (TypeBox 1.x `Type.Cyclic`) and referenced `$id` nodes
+//!   (TypeBox 0.34 `Type.Recursive`, `T0` ids) are hoisted into named definitions, and
+//!   bare `$ref`s (`"Node"`, `"T0"`, `"#"`, `"#/$defs/Node"`) point to them. A definition
+//!   that is the payload itself takes the payload's name; others are named
+//!   `{Payload}{Id}`. Unresolvable references are a [`Diagnostic`].
+//! - Records: `patternProperties` (`^(.*)$`, `^.*$`, the numeric-key pattern or any other
+//!   key pattern) become `additionalProperties`, i.e. a map with `String` keys.
+//! - `Type.Object({})` becomes an empty struct that accepts (and ignores) any object.
+//! - Tuples get `maxItems`, so typify emits a Rust tuple.
+//! - Literal unions of numbers or booleans become `number`/`integer`/`boolean` (typify
+//!   would otherwise produce a lossy untagged enum); string literal unions and `enum`s
+//!   stay enums.
+//! - Validation keywords that would make typify emit code needing `regress`, `chrono` or
+//!   `uuid` (or a validated newtype): string `pattern`, `format`, `minLength`,
+//!   `maxLength`, plus `default`, `uniqueItems` and unknown extension keywords, are
+//!   dropped. Generated code depends on `river-runtime` alone; it does not validate these
+//!   constraints.
+//! - Every schema that becomes a named Rust type (objects, unions, enums, intersections,
+//!   `Never`) gets a unique, path-based `title` (`{Parent}{Property}`, `{Parent}Item`,
+//!   union variants named after their discriminating literal), unique after typify's
+//!   casing, so typify's silent same-name type reuse cannot happen.
+//! - Property names that collide after conversion to Rust field names (`data-3` and
+//!   `data:3` both become `data_3`) are an error in response positions (output, errors,
+//!   handshake), mirroring river-python; in request positions (init, input) the type
+//!   generator disambiguates the fields (`data_3`, `data_3_2`), keeping the wire names.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use serde_json::{json, Map, Value};
+
+use crate::diagnostic::{join, Diagnostic};
+
+/// Synthetic definition replaced by `::river_runtime::Bytes` (`Uint8Array`).
+pub const BYTES_DEF: &str = "RiverRuntimeBytes";
+/// Synthetic definition replaced by `::river_runtime::Date` (`Date`).
+pub const DATE_DEF: &str = "RiverRuntimeDate";
+/// Synthetic definition replaced by `::river_runtime::BigInt` (`bigint`).
+pub const BIGINT_DEF: &str = "RiverRuntimeBigInt";
+/// Synthetic definition replaced by `::river_runtime::Value` (`Unknown`/`Any`).
+pub const VALUE_DEF: &str = "RiverRuntimeValue";
+
+/// The synthetic definitions and the runtime types that replace them.
+pub const SYNTHETIC_DEFS: [(&str, &str); 4] = [
+    (BYTES_DEF, "::river_runtime::Bytes"),
+    (DATE_DEF, "::river_runtime::Date"),
+    (BIGINT_DEF, "::river_runtime::BigInt"),
+    (VALUE_DEF, "::river_runtime::Value"),
+];
+
+/// Whether a payload is sent by the client (init, input) or by the server (output,
+/// errors, handshake metadata is treated as a response too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Position {
+    /// Init or request data: colliding field names are disambiguated.
+    Request,
+    /// Output, error extras, handshake metadata: colliding field names are an error.
+    Response,
+}
+
+/// The set of Rust type names in use, so that every generated name is unique after
+/// typify's casing.
+#[derive(Clone, Debug)]
+pub struct NameRegistry {
+    taken: BTreeSet<String>,
+}
+
+impl Default for NameRegistry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NameRegistry {
+    /// A registry with the synthetic definitions and `Self` already taken.
+    pub fn new() -> Self {
+        let mut taken: BTreeSet<String> = SYNTHETIC_DEFS
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        taken.insert("Self".to_string());
+        NameRegistry { taken }
+    }
+
+    /// Claims `base` (a name made by [`type_name`]), or `base2`, `base3`, … if taken.
+    pub fn claim(&mut self, base: &str) -> String {
+        let base = canonical(base);
+        if self.taken.insert(base.clone()) {
+            return base;
+        }
+        let mut n = 2u32;
+        loop {
+            let candidate = format!("{base}{n}");
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+            n += 1;
+        }
+    }
+
+    /// Whether `name` is taken.
+    pub fn is_taken(&self, name: &str) -> bool {
+        self.taken.contains(name)
+    }
+}
+
+/// Makes `s` a fixed point of typify's type-name sanitizer (heck `PascalCase`, an `X`
+/// prefix when it does not start with a letter).
+fn canonical(s: &str) -> String {
+    let mut out = s.to_upper_camel_case();
+    for _ in 0..4 {
+        if !out.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            out.insert(0, 'X');
+        }
+        let again = out.to_upper_camel_case();
+        if again == out {
+            break;
+        }
+        out = again;
+    }
+    out
+}
+
+/// An `UpperCamelCase` type name from schema words: `type_name(&["test", "add", "Init"])`
+/// is `TestAddInit`; non-alphanumeric characters separate words (`"first.inner"` gives
+/// `FirstInner`); a leading digit gets an `X` prefix, as typify does.
+pub fn type_name(parts: &[&str]) -> String {
+    let joined = parts
+        .iter()
+        .map(|p| {
+            p.chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = canonical(&joined);
+    if out.is_empty() {
+        "X".to_string()
+    } else {
+        out
+    }
+}
+
+/// The Rust field name typify 0.8 derives from a property name (its `sanitize` in snake
+/// case): `"data-3"` → `data_3`, `"type"` → `type_`, `"0abc"` → `x0abc`.
+pub fn field_name(prop: &str) -> String {
+    let out = match prop {
+        "+1" => "plus1".to_string(),
+        "-1" => "minus1".to_string(),
+        _ => prop
+            .replace('\'', "")
+            .replace(|c: char| !unicode_ident::is_xid_continue(c), "-")
+            .to_snake_case(),
+    };
+    let out = match out.chars().next() {
+        None => "x".to_string(),
+        Some(c) if unicode_ident::is_xid_start(c) => out,
+        Some(_) => format!("x{out}"),
+    };
+    if crate::names::is_keyword(&out) || out == "_" {
+        format!("{out}_")
+    } else {
+        out
+    }
+}
+
+/// What a payload is, for naming and diagnostics.
+#[derive(Clone, Debug)]
+pub struct Context<'a> {
+    /// Diagnostic path of the payload, e.g. `services.test.procedures.add.init`.
+    pub path: &'a str,
+    /// The payload's type name, already claimed in the [`NameRegistry`].
+    pub name: &'a str,
+    /// Request or response: decides how colliding field names are handled.
+    pub position: Position,
+    /// Documentation for the payload's type (prepended to the schema's description).
+    pub doc: Option<&'a str>,
+}
+
+/// A normalized payload: the root schema and the definitions it refers to.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Normalized {
+    /// The payload schema (possibly just a `$ref` to one of `definitions`).
+    pub root: Value,
+    /// Named definitions (hoisted recursive schemas), to register with typify's
+    /// `add_ref_types` before the root. Keys are the final Rust type names.
+    pub definitions: Vec<(String, Value)>,
+    /// Types generated for `Type.Object({})`: empty structs that must accept unknown
+    /// fields (the type generator removes typify's `deny_unknown_fields` from them).
+    pub open_empty_structs: Vec<String>,
+    /// Every title assigned (each becomes a Rust type name if typify names the schema).
+    pub titles: Vec<String>,
+}
+
+/// Normalizes one payload schema; see the module documentation.
+pub fn normalize(
+    schema: &Value,
+    ctx: &Context<'_>,
+    names: &mut NameRegistry,
+) -> Result<Normalized, Diagnostic> {
+    let mut scan = Scan::default();
+    scan.walk(schema, ctx.path, &mut Vec::new(), true);
+    let mut n = Normalizer {
+        ctx,
+        names,
+        refs: HashMap::new(),
+        hoisted_ids: HashMap::new(),
+        queued: HashSet::new(),
+        queue: VecDeque::new(),
+        out: Normalized::default(),
+    };
+    n.plan(schema, &scan);
+    let root = if scan.refs.contains("#") && !n.hoisted_ids.values().any(|v| v == ctx.name) {
+        // The root refers to itself with `#` but has no `$id`: hoist it.
+        n.queue_def(ctx.name.to_string(), strip_id(schema), ctx.path.to_string());
+        ref_to(ctx.name)
+    } else {
+        n.norm(schema, ctx.path, Title::claimed(ctx.name))?
+    };
+    while let Some((name, raw, path)) = n.queue.pop_front() {
+        let v = n.norm(&raw, &path, Title::claimed(&name))?;
+        n.out.definitions.push((name, v));
+    }
+    n.out.root = root;
+    if let Some(doc) = ctx.doc {
+        n.add_doc(doc);
+    }
+    Ok(n.out)
+}
+
+/// Read-only first pass: which references exist, where `$id`s and `$defs` are.
+#[derive(Default)]
+struct Scan {
+    refs: HashSet<String>,
+    /// `$id` nodes that are not `$defs` entries: (id, words of the path, is_root).
+    ids: Vec<(String, Vec<String>, bool)>,
+    /// `$defs`/`definitions` entries: (key, `$id` of the entry).
+    defs: Vec<(String, Option<String>)>,
+}
+
+impl Scan {
+    fn walk(&mut self, node: &Value, path: &str, words: &mut Vec<String>, is_root: bool) {
+        let Some(m) = node.as_object() else { return };
+        if let Some(Value::String(r)) = m.get("$ref") {
+            self.refs.insert(r.clone());
+        }
+        if let Some(Value::String(id)) = m.get("$id") {
+            self.ids.push((id.clone(), words.clone(), is_root));
+        }
+        for key in ["$defs", "definitions"] {
+            if let Some(Value::Object(defs)) = m.get(key) {
+                for (k, v) in defs {
+                    let id = v.get("$id").and_then(Value::as_str).map(str::to_string);
+                    self.defs.push((k.clone(), id));
+                    words.push(k.clone());
+                    // The entry's own `$id` is the entry itself: scan inside it only.
+                    self.walk(&strip_id(v), &join(path, k), words, false);
+                    words.pop();
+                }
+            }
+        }
+        for (word, child) in children(m) {
+            words.push(word);
+            self.walk(child, path, words, false);
+            words.pop();
+        }
+    }
+}
+
+/// Sub-schemas of a node (not `$defs`), with the word used for naming.
+fn children(m: &Map<String, Value>) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    for key in ["properties", "patternProperties"] {
+        if let Some(Value::Object(props)) = m.get(key) {
+            out.extend(props.iter().map(|(k, v)| (k.clone(), v)));
+        }
+    }
+    for key in ["additionalProperties", "additionalItems", "not"] {
+        if let Some(v @ Value::Object(_)) = m.get(key) {
+            out.push((key.to_string(), v));
+        }
+    }
+    match m.get("items") {
+        Some(v @ Value::Object(_)) => out.push(("Item".to_string(), v)),
+        Some(Value::Array(items)) => out.extend(items.iter().map(|v| ("Item".to_string(), v))),
+        _ => {}
+    }
+    for key in ["anyOf", "oneOf", "allOf", "prefixItems"] {
+        if let Some(Value::Array(items)) = m.get(key) {
+            out.extend(items.iter().map(|v| ("Variant".to_string(), v)));
+        }
+    }
+    out
+}
+
+fn strip_id(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Value::Object(m) = &mut v {
+        m.remove("$id");
+    }
+    v
+}
+
+fn ref_to(name: &str) -> Value {
+    json!({ "$ref": format!("#/definitions/{name}") })
+}
+
+/// A title for a node: either already claimed (payload roots, definitions) or a base
+/// name to claim if the node becomes a named type.
+#[derive(Clone, Debug)]
+struct Title {
+    base: String,
+    claimed: bool,
+}
+
+impl Title {
+    fn claimed(name: &str) -> Self {
+        Title {
+            base: name.to_string(),
+            claimed: true,
+        }
+    }
+
+    fn child(&self, word: &str) -> Title {
+        Title {
+            base: type_name(&[&self.base, word]),
+            claimed: false,
+        }
+    }
+}
+
+struct Normalizer<'a, 'c> {
+    ctx: &'a Context<'c>,
+    names: &'a mut NameRegistry,
+    /// Reference string → definition name.
+    refs: HashMap<String, String>,
+    /// Hoisted `$id` → definition name.
+    hoisted_ids: HashMap<String, String>,
+    queued: HashSet<String>,
+    queue: VecDeque<(String, Value, String)>,
+    out: Normalized,
+}
+
+/// Keys that carry no type information: a schema with only these is `Unknown`.
+const ANNOTATIONS: &[&str] = &[
+    "description",
+    "title",
+    "$id",
+    "$schema",
+    "$comment",
+    "examples",
+    "default",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "$defs",
+    "definitions",
+];
+
+const INT_FORMATS: &[&str] = &[
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+];
+
+fn is_t_id(id: &str) -> bool {
+    id.len() > 1 && id.starts_with('T') && id[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Normalizer<'_, '_> {
+    /// Names the definitions that references need.
+    fn plan(&mut self, root: &Value, scan: &Scan) {
+        let root_ref = root.get("$ref").and_then(Value::as_str).map(str::to_string);
+        let mut root_taken = false;
+        for (key, id) in &scan.defs {
+            let mut aliases = vec![
+                key.clone(),
+                format!("#/$defs/{key}"),
+                format!("#/definitions/{key}"),
+            ];
+            aliases.extend(id.iter().cloned());
+            if !aliases.iter().any(|a| scan.refs.contains(a)) || self.refs.contains_key(key) {
+                continue;
+            }
+            let name = if !root_taken && root_ref.as_ref().is_some_and(|r| aliases.contains(r)) {
+                root_taken = true;
+                self.ctx.name.to_string()
+            } else {
+                self.names.claim(&type_name(&[self.ctx.name, key]))
+            };
+            for a in aliases {
+                self.refs.entry(a).or_insert_with(|| name.clone());
+            }
+        }
+        for (id, words, is_root) in &scan.ids {
+            let referenced = scan.refs.contains(id) || (*is_root && scan.refs.contains("#"));
+            if !referenced || self.hoisted_ids.contains_key(id) {
+                continue;
+            }
+            let name = if *is_root && !root_taken {
+                root_taken = true;
+                self.ctx.name.to_string()
+            } else if is_t_id(id) {
+                let mut parts: Vec<&str> = vec![self.ctx.name];
+                parts.extend(words.iter().map(String::as_str));
+                self.names.claim(&type_name(&parts))
+            } else {
+                self.names.claim(&type_name(&[self.ctx.name, id]))
+            };
+            if *is_root {
+                self.refs.entry("#".to_string()).or_insert_with(|| name.clone());
+            }
+            self.refs.entry(id.clone()).or_insert_with(|| name.clone());
+            self.hoisted_ids.insert(id.clone(), name);
+        }
+    }
+
+    fn queue_def(&mut self, name: String, raw: Value, path: String) {
+        if self.queued.insert(name.clone()) {
+            self.queue.push_back((name, raw, path));
+        }
+    }
+
+    fn resolve(&self, r: &str) -> Option<&String> {
+        if let Some(n) = self.refs.get(r) {
+            return Some(n);
+        }
+        for prefix in ["#/$defs/", "#/definitions/", "#"] {
+            if let Some(rest) = r.strip_prefix(prefix) {
+                if let Some(n) = self.refs.get(rest) {
+                    return Some(n);
+                }
+            }
+        }
+        None
+    }
+
+    fn title(&mut self, t: &Title) -> String {
+        let name = if t.claimed {
+            t.base.clone()
+        } else {
+            self.names.claim(&t.base)
+        };
+        self.out.titles.push(name.clone());
+        name
+    }
+
+    fn norm(&mut self, node: &Value, path: &str, t: Title) -> Result<Value, Diagnostic> {
+        let m = match node {
+            Value::Object(m) => m,
+            Value::Bool(true) => return Ok(ref_to(VALUE_DEF)),
+            Value::Bool(false) => return Ok(self.never(&t, None)),
+            // Not a JSON schema at all (the TypeBox shape corpus has placeholder
+            // strings): nothing is known about the value, so accept any.
+            _ => return Ok(ref_to(VALUE_DEF)),
+        };
+        // Hoisted recursive node: refer to its definition.
+        if let Some(Value::String(id)) = m.get("$id") {
+            if let Some(name) = self.hoisted_ids.get(id).cloned() {
+                self.queue_def(name.clone(), strip_id(node), path.to_string());
+                return Ok(ref_to(&name));
+            }
+        }
+        for key in ["$defs", "definitions"] {
+            if let Some(Value::Object(defs)) = m.get(key) {
+                for (k, v) in defs {
+                    if let Some(name) = self.refs.get(k).cloned() {
+                        let p = join(&join(path, key), k);
+                        self.queue_def(name, strip_id(v), p);
+                    }
+                }
+            }
+        }
+        if let Some(r) = m.get("$ref") {
+            let p = join(path, "$ref");
+            let r = r
+                .as_str()
+                .ok_or_else(|| Diagnostic::new(&p, "`$ref` must be a string"))?;
+            let name = self.resolve(r).cloned().ok_or_else(|| {
+                Diagnostic::new(
+                    &p,
+                    format!("unresolved reference `{r}` (no `$id` or `$defs` entry with that name in this schema)"),
+                )
+            })?;
+            return Ok(ref_to(&name));
+        }
+        let desc = m.get("description").and_then(Value::as_str);
+
+        // `type`: River custom types, arrays of types.
+        match m.get("type") {
+            None => {}
+            Some(Value::String(ty)) => match ty.as_str() {
+                "Uint8Array" => return Ok(ref_to(BYTES_DEF)),
+                "Date" => return Ok(ref_to(DATE_DEF)),
+                "bigint" => return Ok(ref_to(BIGINT_DEF)),
+                "void" | "undefined" | "null" => return Ok(with_desc(json!({"type": "null"}), desc)),
+                "string" | "number" | "integer" | "boolean" | "object" | "array" => {}
+                other => {
+                    return Err(Diagnostic::new(
+                        join(path, "type"),
+                        format!("unsupported schema type `{other}`"),
+                    ))
+                }
+            },
+            Some(Value::Array(types)) => {
+                let mut variants = Vec::new();
+                for ty in types {
+                    let mut v = m.clone();
+                    v.insert("type".into(), ty.clone());
+                    variants.push(Value::Object(v));
+                }
+                let mut u = Map::new();
+                u.insert("anyOf".into(), Value::Array(variants));
+                if let Some(d) = desc {
+                    u.insert("description".into(), d.into());
+                }
+                return self.norm(&Value::Object(u), path, t);
+            }
+            Some(other) => {
+                return Err(Diagnostic::new(
+                    join(path, "type"),
+                    format!("`type` must be a string or an array of strings, found `{other}`"),
+                ))
+            }
+        }
+        let ty = m.get("type").and_then(Value::as_str);
+
+        if let Some(Value::Array(members)) = m.get("anyOf").or_else(|| m.get("oneOf")) {
+            let key = if m.contains_key("anyOf") { "anyOf" } else { "oneOf" };
+            return self.union(members, &join(path, key), t, desc);
+        }
+        if let Some(Value::Array(parts)) = m.get("allOf") {
+            return self.intersection(parts, &join(path, "allOf"), t, desc);
+        }
+        if let Some(values) = m.get("enum") {
+            let values = values.as_array().ok_or_else(|| {
+                Diagnostic::new(join(path, "enum"), "`enum` must be an array")
+            })?;
+            return self.enumeration(values, path, t, desc);
+        }
+        if let Some(c) = m.get("const") {
+            return Ok(self.literal(c, ty, desc));
+        }
+        if let Some(not) = m.get("not") {
+            let empty = match not {
+                Value::Bool(b) => *b,
+                Value::Object(o) => o.keys().all(|k| ANNOTATIONS.contains(&k.as_str())),
+                _ => false,
+            };
+            return Ok(if empty {
+                self.never(&t, desc)
+            } else {
+                // Negations other than `Never` cannot be expressed: accept any value.
+                ref_to(VALUE_DEF)
+            });
+        }
+        let is_object = ty == Some("object")
+            || (ty.is_none()
+                && ["properties", "patternProperties", "additionalProperties"]
+                    .iter()
+                    .any(|k| m.contains_key(*k)));
+        if is_object {
+            return self.object(m, path, t, desc);
+        }
+        if ty == Some("array") || (ty.is_none() && (m.contains_key("items") || m.contains_key("prefixItems"))) {
+            return self.array(m, path, t, desc);
+        }
+        Ok(match ty {
+            Some("string") | Some("boolean") => with_desc(json!({"type": ty}), desc),
+            Some("number") => with_desc(json!({"type": "number"}), desc),
+            Some("integer") => {
+                let mut out = Map::new();
+                out.insert("type".into(), "integer".into());
+                for k in ["minimum", "maximum"] {
+                    if let Some(v @ Value::Number(_)) = m.get(k) {
+                        out.insert(k.into(), v.clone());
+                    }
+                }
+                if let Some(Value::String(f)) = m.get("format") {
+                    if INT_FORMATS.contains(&f.as_str()) {
+                        out.insert("format".into(), f.clone().into());
+                    }
+                }
+                with_desc(Value::Object(out), desc)
+            }
+            _ => {
+                // No type information: `Type.Unknown()` / `Type.Any()`.
+                ref_to(VALUE_DEF)
+            }
+        })
+    }
+
+    fn never(&mut self, t: &Title, desc: Option<&str>) -> Value {
+        let title = self.title(t);
+        with_desc(json!({"not": {}, "title": title}), desc)
+    }
+
+    fn literal(&mut self, c: &Value, ty: Option<&str>, desc: Option<&str>) -> Value {
+        let ty = match (ty, c) {
+            (Some(t), _) if t != "object" && t != "array" => t,
+            (_, Value::String(_)) => "string",
+            (_, Value::Bool(_)) => "boolean",
+            (_, Value::Number(n)) if n.is_i64() || n.is_u64() => "integer",
+            (_, Value::Number(_)) => "number",
+            (_, Value::Null) => "null",
+            _ => return ref_to(VALUE_DEF),
+        };
+        // typify uses string literals to tag unions but otherwise keeps only the type of
+        // a literal; the value is documented.
+        if ty == "string" && c.is_string() {
+            return with_desc(json!({"type": ty, "const": c}), desc);
+        }
+        let lit = format!("Always `{c}`.");
+        let d = match desc {
+            Some(d) => format!("{d}\n\n{lit}"),
+            None => lit,
+        };
+        json!({"type": ty, "description": d})
+    }
+
+    fn union(
+        &mut self,
+        members: &[Value],
+        path: &str,
+        t: Title,
+        desc: Option<&str>,
+    ) -> Result<Value, Diagnostic> {
+        // Flatten nested plain unions.
+        let mut flat: Vec<(String, &Value)> = Vec::new();
+        flatten_union(members, path, &mut flat);
+        if flat.is_empty() {
+            return Ok(self.never(&t, desc));
+        }
+        if flat.len() == 1 {
+            let (p, v) = flat[0].clone();
+            let mut v = v.clone();
+            if let (Some(d), Value::Object(o)) = (desc, &mut v) {
+                o.entry("description").or_insert_with(|| d.into());
+            }
+            return self.norm(&v, &p, t);
+        }
+        // Literal unions of numbers or booleans.
+        let consts: Option<Vec<&Value>> = flat.iter().map(|(_, v)| v.get("const")).collect();
+        if let Some(consts) = &consts {
+            let list = consts.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ");
+            let d = match desc {
+                Some(d) => format!("{d}\n\nOne of: {list}."),
+                None => format!("One of: {list}."),
+            };
+            if consts.iter().all(|c| c.is_boolean()) {
+                return Ok(json!({"type": "boolean", "description": d}));
+            }
+            if consts.iter().all(|c| c.is_number()) {
+                let int = flat
+                    .iter()
+                    .all(|(_, v)| v.get("type").and_then(Value::as_str) == Some("integer"));
+                let ty = if int { "integer" } else { "number" };
+                return Ok(json!({"type": ty, "description": d}));
+            }
+        }
+        let mut out = Vec::new();
+        let mut used_words = HashSet::new();
+        for (i, (p, v)) in flat.iter().enumerate() {
+            let mut word = variant_word(v).unwrap_or_else(|| format!("Variant{i}"));
+            if !used_words.insert(type_name(&[&word])) {
+                word = format!("{word} Variant{i}");
+            }
+            out.push(self.norm(v, p, t.child(&word))?);
+        }
+        let title = self.title(&t);
+        let mut u = Map::new();
+        u.insert("title".into(), title.into());
+        if let Some(d) = desc {
+            u.insert("description".into(), d.into());
+        }
+        u.insert("anyOf".into(), Value::Array(out));
+        Ok(Value::Object(u))
+    }
+
+    fn intersection(
+        &mut self,
+        parts: &[Value],
+        path: &str,
+        t: Title,
+        desc: Option<&str>,
+    ) -> Result<Value, Diagnostic> {
+        if parts.is_empty() {
+            return Ok(ref_to(VALUE_DEF));
+        }
+        if parts.len() == 1 {
+            return self.norm(&parts[0], &join(path, "0"), t);
+        }
+        let mut out = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            out.push(self.norm(p, &join(path, &i.to_string()), t.child(&format!("Part{i}")))?);
+        }
+        let title = self.title(&t);
+        let mut u = Map::new();
+        u.insert("title".into(), title.into());
+        if let Some(d) = desc {
+            u.insert("description".into(), d.into());
+        }
+        u.insert("allOf".into(), Value::Array(out));
+        Ok(Value::Object(u))
+    }
+
+    fn enumeration(
+        &mut self,
+        values: &[Value],
+        path: &str,
+        t: Title,
+        desc: Option<&str>,
+    ) -> Result<Value, Diagnostic> {
+        if values.is_empty() {
+            return Ok(self.never(&t, desc));
+        }
+        if values.iter().all(Value::is_string) {
+            let mut seen = HashSet::new();
+            let values: Vec<Value> = values
+                .iter()
+                .filter(|v| seen.insert(v.as_str().unwrap_or_default().to_string()))
+                .cloned()
+                .collect();
+            let title = self.title(&t);
+            return Ok(with_desc(
+                json!({"type": "string", "enum": values, "title": title}),
+                desc,
+            ));
+        }
+        // Mixed or non-string values: a union of literals.
+        let members: Vec<Value> = values.iter().map(|v| json!({ "const": v })).collect();
+        let mut u = Map::new();
+        u.insert("anyOf".into(), Value::Array(members));
+        if let Some(d) = desc {
+            u.insert("description".into(), d.into());
+        }
+        self.norm(&Value::Object(u), path, t)
+    }
+
+    fn object(
+        &mut self,
+        m: &Map<String, Value>,
+        path: &str,
+        t: Title,
+        desc: Option<&str>,
+    ) -> Result<Value, Diagnostic> {
+        let mut props = Map::new();
+        let props_path = join(path, "properties");
+        if let Some(p) = m.get("properties") {
+            let p = p.as_object().ok_or_else(|| {
+                Diagnostic::new(&props_path, "`properties` must be an object")
+            })?;
+            for (k, v) in p {
+                let child = self.norm(v, &join(&props_path, k), t.child(k))?;
+                props.insert(k.clone(), child);
+            }
+        }
+        let required: Vec<Value> = match m.get("required") {
+            Some(Value::Array(r)) => {
+                let mut seen = HashSet::new();
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .filter(|k| props.contains_key(*k) && seen.insert(*k))
+                    .map(|k| Value::String(k.to_string()))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        // Records: patternProperties (any key pattern) → String-keyed map values.
+        let mut value_schemas = Vec::new();
+        if let Some(Value::Object(pp)) = m.get("patternProperties") {
+            let base = join(path, "patternProperties");
+            for (pat, v) in pp {
+                value_schemas.push((join(&base, pat), v.clone()));
+            }
+        }
+        let additional = m.get("additionalProperties");
+        let closed = matches!(additional, Some(Value::Bool(false)));
+        match additional {
+            Some(v @ Value::Object(_)) => {
+                value_schemas.push((join(path, "additionalProperties"), v.clone()))
+            }
+            Some(Value::Bool(true)) if value_schemas.is_empty() && !props.is_empty() => {
+                value_schemas.push((join(path, "additionalProperties"), json!({})))
+            }
+            _ => {}
+        }
+        let value_schema = match value_schemas.len() {
+            0 => None,
+            1 => {
+                let (p, v) = &value_schemas[0];
+                Some(self.norm(v, p, t.child("Value"))?)
+            }
+            _ => {
+                let members: Vec<Value> = value_schemas.iter().map(|(_, v)| v.clone()).collect();
+                Some(self.norm(&json!({ "anyOf": members }), path, t.child("Value"))?)
+            }
+        };
+        let is_map = props.is_empty() && value_schema.is_some();
+        if is_map {
+            // `Record<string, T>`: a map with String keys; typify names no type.
+            let mut out = Map::new();
+            out.insert("type".into(), "object".into());
+            out.insert("additionalProperties".into(), value_schema.unwrap_or(Value::Bool(true)));
+            return Ok(with_desc(Value::Object(out), desc));
+        }
+        // Field-name collisions after conversion to Rust identifiers.
+        let mut by_field: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for k in props.keys() {
+            by_field.entry(field_name(k)).or_default().push(k);
+        }
+        if value_schema.is_some() {
+            // typify names the flattened map of extra properties `extra`.
+            by_field.entry("extra".to_string()).or_default().push("<additional properties>");
+        }
+        if self.ctx.position == Position::Response {
+            if let Some((field, keys)) = by_field.iter().find(|(_, ks)| ks.len() > 1) {
+                let keys = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                return Err(Diagnostic::new(
+                    path,
+                    format!(
+                        "Field name collision: properties {keys} all normalize to the same Rust field name `{field}`"
+                    ),
+                ));
+            }
+        }
+        let title = self.title(&t);
+        let mut out = Map::new();
+        out.insert("type".into(), "object".into());
+        out.insert("title".into(), title.clone().into());
+        if let Some(d) = desc {
+            out.insert("description".into(), d.into());
+        }
+        if !required.is_empty() {
+            out.insert("required".into(), Value::Array(required));
+        }
+        let empty = props.is_empty();
+        out.insert("properties".into(), Value::Object(props));
+        if let Some(vs) = value_schema {
+            out.insert("additionalProperties".into(), vs);
+        } else if closed || empty {
+            // An empty object must be closed for typify to emit `struct X {}`; unless the
+            // schema asked for that, the struct is reopened after generation.
+            out.insert("additionalProperties".into(), Value::Bool(false));
+            if empty && !closed {
+                self.out.open_empty_structs.push(title);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn array(
+        &mut self,
+        m: &Map<String, Value>,
+        path: &str,
+        t: Title,
+        desc: Option<&str>,
+    ) -> Result<Value, Diagnostic> {
+        let tuple = match (m.get("items"), m.get("prefixItems")) {
+            (Some(Value::Array(items)), _) => Some(("items", items)),
+            (_, Some(Value::Array(items))) => Some(("prefixItems", items)),
+            _ => None,
+        };
+        if let Some((key, items)) = tuple {
+            if items.is_empty() {
+                return Ok(with_desc(
+                    json!({"type": "array", "items": ref_to(VALUE_DEF), "maxItems": 0}),
+                    desc,
+                ));
+            }
+            let base = join(path, key);
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                out.push(self.norm(item, &join(&base, &i.to_string()), t.child(&format!("Item{i}")))?);
+            }
+            let n = out.len();
+            return Ok(with_desc(
+                json!({"type": "array", "items": out, "minItems": n, "maxItems": n, "additionalItems": false}),
+                desc,
+            ));
+        }
+        let items = match m.get("items") {
+            Some(items @ (Value::Object(_) | Value::Bool(_))) => {
+                self.norm(items, &join(path, "items"), t.child("Item"))?
+            }
+            _ => ref_to(VALUE_DEF),
+        };
+        Ok(with_desc(json!({"type": "array", "items": items}), desc))
+    }
+
+    /// Prepends `doc` to the description of the payload's own type.
+    fn add_doc(&mut self, doc: &str) {
+        let name = self.ctx.name;
+        let target = if self.out.root.get("title").and_then(Value::as_str) == Some(name) {
+            Some(&mut self.out.root)
+        } else {
+            self.out
+                .definitions
+                .iter_mut()
+                .find(|(n, v)| n == name && v.get("title").is_some())
+                .map(|(_, v)| v)
+        };
+        if let Some(Value::Object(o)) = target {
+            let d = match o.get("description").and_then(Value::as_str) {
+                Some(existing) => format!("{doc}\n\n{existing}"),
+                None => doc.to_string(),
+            };
+            o.insert("description".into(), d.into());
+        }
+    }
+}
+
+fn with_desc(mut v: Value, desc: Option<&str>) -> Value {
+    if let (Some(d), Value::Object(o)) = (desc, &mut v) {
+        o.insert("description".into(), d.into());
+    }
+    v
+}
+
+fn flatten_union<'v>(members: &'v [Value], path: &str, out: &mut Vec<(String, &'v Value)>) {
+    for (i, v) in members.iter().enumerate() {
+        let p = join(path, &i.to_string());
+        match v.as_object() {
+            Some(o)
+                if o.len() == 1 && (o.contains_key("anyOf") || o.contains_key("oneOf")) =>
+            {
+                if let Some(Value::Array(inner)) = o.get("anyOf").or_else(|| o.get("oneOf")) {
+                    let key = if o.contains_key("anyOf") { "anyOf" } else { "oneOf" };
+                    flatten_union(inner, &join(&p, key), out);
+                }
+            }
+            _ => out.push((p, v)),
+        }
+    }
+}
+
+/// The word naming a union member: its own literal, or the literal of its first
+/// discriminating property (`kind`, `type`, `code`, … with a string `const`).
+fn variant_word(v: &Value) -> Option<String> {
+    if let Some(Value::String(c)) = v.get("const") {
+        return Some(c.clone());
+    }
+    let props = v.get("properties")?.as_object()?;
+    let preferred = ["kind", "type", "code", "$kind", "tag"];
+    let lit = |p: &Value| match p.get("const") {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    for key in preferred {
+        if let Some(s) = props.get(key).and_then(lit) {
+            return Some(s);
+        }
+    }
+    props.values().find_map(lit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(schema: Value, position: Position) -> Result<Normalized, Diagnostic> {
+        let mut names = NameRegistry::new();
+        let name = names.claim("SvcProcInit");
+        normalize(
+            &schema,
+            &Context {
+                path: "services.svc.procedures.proc.init",
+                name: &name,
+                position,
+                doc: None,
+            },
+            &mut names,
+        )
+    }
+
+    fn root(schema: Value) -> Value {
+        run(schema, Position::Request).unwrap().root
+    }
+
+    #[test]
+    fn names_are_typify_fixed_points() {
+        assert_eq!(type_name(&["test", "add", "Init"]), "TestAddInit");
+        assert_eq!(type_name(&["Collision2", "first.inner"]), "Collision2FirstInner");
+        assert_eq!(type_name(&["2fa"]), "X2fa");
+        assert_eq!(type_name(&["", ""]), "X");
+        let mut n = NameRegistry::new();
+        assert_eq!(n.claim("A"), "A");
+        assert_eq!(n.claim("A"), "A2");
+        assert_eq!(n.claim("Self"), "Self2");
+        assert_eq!(field_name("data-3"), "data_3");
+        assert_eq!(field_name("data:3"), "data_3");
+        assert_eq!(field_name("type"), "type_");
+        assert_eq!(field_name("0abc"), "x0abc");
+        assert_eq!(field_name("firstValidationErrors"), "first_validation_errors");
+    }
+
+    #[test]
+    fn custom_types_become_runtime_refs() {
+        assert_eq!(root(json!({"type":"Uint8Array","minByteLength":1})), ref_to(BYTES_DEF));
+        assert_eq!(root(json!({"type":"Date"})), ref_to(DATE_DEF));
+        assert_eq!(root(json!({"type":"bigint"})), ref_to(BIGINT_DEF));
+        assert_eq!(root(json!({})), ref_to(VALUE_DEF));
+        assert_eq!(root(json!({"description":"anything"})), ref_to(VALUE_DEF));
+        assert_eq!(root(json!({"type":"void"})), json!({"type":"null"}));
+        assert_eq!(root(json!({"type":"undefined"})), json!({"type":"null"}));
+        let e = run(json!({"type":"object","properties":{"x":{"type":"Symbol"}}}), Position::Request)
+            .unwrap_err();
+        assert_eq!(e.path, "services.svc.procedures.proc.init.properties.x.type");
+    }
+
+    #[test]
+    fn objects_get_unique_path_titles() {
+        // The property-path collision of codegen-notes §2.5.
+        let r = root(json!({"type":"object","required":["first","second"],"properties":{
+          "first":{"type":"object","required":["inner"],"properties":{"inner":{"type":"object","required":["a"],"properties":{"a":{"type":"string"}}}}},
+          "second":{"type":"object","required":["inner"],"properties":{"inner":{"type":"object","required":["b"],"properties":{"b":{"type":"number"}}}}},
+          "first_inner":{"type":"object","required":["c"],"properties":{"c":{"type":"boolean"}}}
+        }}));
+        assert_eq!(r["title"], "SvcProcInit");
+        let t1 = r["properties"]["first"]["properties"]["inner"]["title"].as_str().unwrap();
+        let t2 = r["properties"]["first_inner"]["title"].as_str().unwrap();
+        let t3 = r["properties"]["second"]["properties"]["inner"]["title"].as_str().unwrap();
+        assert_eq!(t1, "SvcProcInitFirstInner");
+        assert_ne!(t1, t2);
+        assert_eq!(t3, "SvcProcInitSecondInner");
+    }
+
+    #[test]
+    fn records_of_all_patterns_become_string_maps() {
+        for pat in ["^(.*)$", "^.*$", "^-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?$", "^-?(?:0|[1-9][0-9]*)(?:.[0-9]+)?$"] {
+            let r = root(json!({"type":"object","patternProperties":{pat:{"type":"number"}}}));
+            assert_eq!(r, json!({"type":"object","additionalProperties":{"type":"number"}}), "{pat}");
+        }
+    }
+
+    #[test]
+    fn strings_lose_validation_keywords() {
+        assert_eq!(
+            root(json!({"type":"string","format":"date-time","pattern":"^a","minLength":1})),
+            json!({"type":"string"})
+        );
+        assert_eq!(
+            root(json!({"type":"integer","minimum":0,"maximum":255,"multipleOf":2})),
+            json!({"type":"integer","minimum":0,"maximum":255})
+        );
+    }
+
+    #[test]
+    fn tuples_get_max_items() {
+        let r = root(json!({"type":"array","additionalItems":false,"items":[{"type":"string"},{"type":"number"}],"minItems":2}));
+        assert_eq!(r["maxItems"], 2);
+        assert_eq!(r["items"][1], json!({"type":"number"}));
+    }
+
+    #[test]
+    fn literal_unions() {
+        let r = root(json!({"anyOf":[{"type":"string","const":"a"},{"type":"string","const":"c-d"}]}));
+        assert_eq!(r["title"], "SvcProcInit");
+        assert_eq!(r["anyOf"][0]["type"], "string");
+        let r = root(json!({"anyOf":[{"type":"number","const":1},{"type":"number","const":2}]}));
+        assert_eq!(r["type"], "number");
+        let r = root(json!({"enum":["a","b","a"]}));
+        assert_eq!(r["enum"], json!(["a","b"]));
+        assert_eq!(r["title"], "SvcProcInit");
+    }
+
+    #[test]
+    fn recursion_v1_cyclic_and_v034_recursive() {
+        // TypeBox 1.x Type.Cyclic.
+        let n = run(
+            json!({"$defs":{"Node":{"type":"object","required":["n"],"properties":{"n":{"type":"number"},"next":{"$ref":"Node"}},"$id":"Node"}},"$ref":"Node"}),
+            Position::Request,
+        )
+        .unwrap();
+        assert_eq!(n.root, ref_to("SvcProcInit"));
+        assert_eq!(n.definitions.len(), 1);
+        let (name, def) = &n.definitions[0];
+        assert_eq!(name, "SvcProcInit");
+        assert_eq!(def["properties"]["next"], ref_to("SvcProcInit"));
+        assert!(def.get("$id").is_none());
+        // TypeBox 0.34 Type.Recursive with a `T0` id.
+        let n = run(
+            json!({"$id":"T0","type":"object","required":["id","children"],"properties":{"id":{"type":"string"},"children":{"type":"array","items":{"$ref":"T0"}}}}),
+            Position::Request,
+        )
+        .unwrap();
+        assert_eq!(n.root, ref_to("SvcProcInit"));
+        assert_eq!(n.definitions[0].1["properties"]["children"]["items"], ref_to("SvcProcInit"));
+        // A nested recursive type keeps the id as its name.
+        let n = run(
+            json!({"type":"object","properties":{"tree":{"$defs":{"Tree":{"$id":"Tree","type":"object","properties":{"kids":{"type":"array","items":{"$ref":"Tree"}}}}},"$ref":"Tree"}}}),
+            Position::Request,
+        )
+        .unwrap();
+        assert_eq!(n.root["properties"]["tree"], ref_to("SvcProcInitTree"));
+        assert_eq!(n.definitions[0].0, "SvcProcInitTree");
+        // Unresolved references name the place.
+        let e = run(json!({"type":"object","properties":{"x":{"$ref":"Nope"}}}), Position::Request)
+            .unwrap_err();
+        assert_eq!(e.path, "services.svc.procedures.proc.init.properties.x.$ref");
+        // An unreferenced `$id` stays inline.
+        let n = run(json!({"$id":"Foo","type":"string"}), Position::Request).unwrap();
+        assert_eq!(n.root, json!({"type":"string"}));
+    }
+
+    #[test]
+    fn intersections_and_never() {
+        let r = root(json!({"type":"object","allOf":[{"type":"object","required":["a"],"properties":{"a":{"type":"string"}}},{"type":"object","required":["b"],"properties":{"b":{"type":"number"}}}]}));
+        assert_eq!(r["title"], "SvcProcInit");
+        assert_eq!(r["allOf"][1]["title"], "SvcProcInitPart1");
+        assert_eq!(root(json!({"not":{}})), json!({"not":{},"title":"SvcProcInit"}));
+    }
+
+    #[test]
+    fn empty_objects_are_open_structs() {
+        let n = run(json!({"type":"object","properties":{}}), Position::Request).unwrap();
+        assert_eq!(n.root["additionalProperties"], false);
+        assert_eq!(n.open_empty_structs, ["SvcProcInit"]);
+        let n = run(json!({"type":"object","properties":{},"additionalProperties":false}), Position::Request)
+            .unwrap();
+        assert!(n.open_empty_structs.is_empty());
+    }
+
+    #[test]
+    fn field_collisions_fail_in_responses_only() {
+        let s = json!({"type":"object","properties":{"data:3":{"type":"Date"},"data-3":{"type":"boolean"}},"required":["data:3"]});
+        assert!(run(s.clone(), Position::Request).is_ok());
+        let e = run(s, Position::Response).unwrap_err();
+        assert_eq!(e.path, "services.svc.procedures.proc.init");
+        assert!(e.message.contains("`data:3`") && e.message.contains("`data-3`"), "{e}");
+        assert!(e.message.contains("`data_3`"), "{e}");
+    }
+
+    #[test]
+    fn union_variants_are_named_after_their_literal() {
+        let r = root(json!({"anyOf":[
+            {"type":"object","required":["kind","c"],"properties":{"kind":{"type":"string","const":"circle"},"c":{"type":"object","properties":{"x":{"type":"number"}}}}},
+            {"type":"object","required":["kind"],"properties":{"kind":{"type":"string","const":"rect"}}}
+        ]}));
+        assert_eq!(r["anyOf"][0]["title"], "SvcProcInitCircle");
+        assert_eq!(r["anyOf"][0]["properties"]["c"]["title"], "SvcProcInitCircleC");
+        assert_eq!(r["anyOf"][1]["title"], "SvcProcInitRect");
+    }
+}

@@ -1,0 +1,897 @@
+//! Rust types for every payload of a River schema.
+//!
+//! Pipeline: raw payload JSON → [`crate::normalize`] → schemars 0.8 `Schema` → typify
+//! `TypeSpace` (`with_type_mod("types")`, `Clone`/`Debug`/`PartialEq` derives) → tokens,
+//! post-processed on the syn level so that the generated code depends on
+//! `river-runtime` alone (`::serde` → `::river_runtime::__private::serde`, plus
+//! `#[serde(crate = "...")]`). Service errors are not left to typify: each procedure gets
+//! a hand-generated enum `{Service}{Procedure}Error` (see [`generate_types`]).
+
+use std::collections::BTreeSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use indexmap::IndexMap;
+use proc_macro2::{Group, Ident, Literal, Punct, Spacing, TokenStream, TokenTree};
+use quote::{format_ident, quote, ToTokens};
+use serde_json::Value;
+use syn::visit_mut::VisitMut;
+use typify::{TypeSpace, TypeSpaceImpl, TypeSpaceSettings};
+
+use crate::diagnostic::{join, Diagnostic};
+use crate::normalize::{self, type_name, Context, NameRegistry, Position, SYNTHETIC_DEFS};
+use crate::schema::{Procedure, Schema};
+
+/// Error codes River reserves; the runtime handles them, so generated enums leave them
+/// out.
+pub const RESERVED_ERROR_CODES: [&str; 4] = [
+    "UNCAUGHT_ERROR",
+    "UNEXPECTED_DISCONNECT",
+    "INVALID_REQUEST",
+    "CANCEL",
+];
+
+/// The path that generated code uses for serde.
+const SERDE_PATH: &str = "::river_runtime::__private::serde";
+
+/// All generated types of a schema.
+#[derive(Clone, Debug)]
+pub struct TypeSet {
+    /// The body of `pub mod types { ... }`: every type of every procedure, the error
+    /// enums and the handshake metadata type.
+    pub tokens: TokenStream,
+    /// Per procedure, keyed by `(service, procedure)` as spelled in the schema, in
+    /// schema order.
+    pub procedures: IndexMap<(String, String), ProcedureTypes>,
+    /// The handshake metadata type (for example `types::HandshakeMetadata`), if the
+    /// schema has a `handshakeSchema`.
+    pub handshake: Option<TokenStream>,
+    /// The names of all items defined in the `types` module, sorted.
+    pub type_names: Vec<String>,
+}
+
+/// The Rust types of one procedure. Paths are relative to the generated file's root
+/// (`types::TestAddInit`, `f64`, `::river_runtime::Bytes`, …).
+#[derive(Clone, Debug)]
+pub struct ProcedureTypes {
+    /// The init (first request) type.
+    pub init: TokenStream,
+    /// The request data type (upload and stream only).
+    pub input: Option<TokenStream>,
+    /// The response data type.
+    pub output: TokenStream,
+    /// The service-error enum (`types::{Service}{Procedure}Error`), which implements
+    /// `::river_runtime::ServiceError`.
+    pub error: TokenStream,
+    /// The procedure's description, if any (also in the types' doc comments).
+    pub description: Option<String>,
+    /// The service error codes the error enum knows, in schema order (reserved protocol
+    /// codes excluded).
+    pub error_codes: Vec<String>,
+}
+
+/// Generates the types of every procedure (and the handshake metadata) of `schema`.
+///
+/// Type names are `{Service}{Procedure}{Init|Input|Output|Error}` in `UpperCamelCase`,
+/// disambiguated with a numeric suffix in schema order when two procedures produce the
+/// same name; nested types are named after their path (`{Parent}{Property}`,
+/// `{Parent}Item`, union variants after their literal). The handshake type is
+/// `HandshakeMetadata`.
+///
+/// Error enums: for each procedure, the `errors` union minus River's four reserved
+/// codes ([`RESERVED_ERROR_CODES`]) becomes `enum {Service}{Procedure}Error` with one
+/// struct variant per code (`TOO_SMALL` → `TooSmall { message, extras }`, `extras`
+/// optional when the schema says so, absent when the schema has none) plus
+/// `Unknown { code, message, extras }`. It serializes as the wire shape
+/// `{code, message, extras?}`, deserializes known codes only, and implements
+/// `::river_runtime::ServiceError`, `Display` and `std::error::Error`.
+pub fn generate_types(schema: &Schema) -> Result<TypeSet, Diagnostic> {
+    Generator::new()?.run(schema)
+}
+
+struct Plan<'a> {
+    service: &'a str,
+    procedure: &'a str,
+    proc_: &'a Procedure,
+    path: String,
+    init: String,
+    input: Option<String>,
+    output: String,
+    error: String,
+}
+
+struct ErrorVariant {
+    code: String,
+    ident: Ident,
+    doc: Option<String>,
+    /// The extras type (inside the `types` module) and whether extras are required.
+    extras: Option<(TokenStream, bool)>,
+}
+
+struct ErrorEnum {
+    name: String,
+    doc: String,
+    variants: Vec<ErrorVariant>,
+}
+
+struct Generator {
+    space: TypeSpace,
+    names: NameRegistry,
+    open_empty: BTreeSet<String>,
+}
+
+impl Generator {
+    fn new() -> Result<Self, Diagnostic> {
+        let mut settings = TypeSpaceSettings::default();
+        settings
+            .with_type_mod("types")
+            .with_derive("PartialEq".to_string());
+        let map: typify::MapType = "::std::collections::BTreeMap"
+            .parse()
+            .map_err(|e: String| Diagnostic::new("", format!("internal: {e}")))?;
+        settings.with_map_type(map);
+        for (def, path) in SYNTHETIC_DEFS {
+            settings.with_replacement(def, path, [TypeSpaceImpl::Default].into_iter());
+        }
+        let mut space = TypeSpace::new(&settings);
+        let defs: Vec<(String, schemars::schema::Schema)> = SYNTHETIC_DEFS
+            .iter()
+            .map(|(d, _)| (d.to_string(), schemars::schema::Schema::Bool(true)))
+            .collect();
+        guarded("", || space.add_ref_types(defs))?
+            .map_err(|e| Diagnostic::new("", format!("internal: {e}")))?;
+        Ok(Generator {
+            space,
+            names: NameRegistry::new(),
+            open_empty: BTreeSet::new(),
+        })
+    }
+
+    fn run(mut self, schema: &Schema) -> Result<TypeSet, Diagnostic> {
+        // Claim the top-level names first, so they win over nested ones.
+        let mut plans = Vec::new();
+        for (svc, service) in &schema.services {
+            for (proc_name, proc_) in &service.procedures {
+                let n = &mut self.names;
+                let mut claim = |role: &str| n.claim(&type_name(&[svc, proc_name, role]));
+                let init = claim("Init");
+                let input = proc_.input.as_ref().map(|_| claim("Input"));
+                let output = claim("Output");
+                let error = claim("Error");
+                plans.push(Plan {
+                    service: svc,
+                    procedure: proc_name,
+                    proc_,
+                    path: join(&join(&join("services", svc), "procedures"), proc_name),
+                    init,
+                    input,
+                    output,
+                    error,
+                });
+            }
+        }
+        let handshake_name = schema
+            .handshake_schema
+            .as_ref()
+            .map(|_| self.names.claim("HandshakeMetadata"));
+
+        let mut procedures = IndexMap::new();
+        let mut error_enums = Vec::new();
+        for plan in &plans {
+            let kind = plan.proc_.kind.as_str();
+            let what = format!("`{}.{}` ({kind})", plan.service, plan.procedure);
+            let with_desc = |role: &str| match &plan.proc_.description {
+                Some(d) => format!("{role} of {what}.\n\n{d}"),
+                None => format!("{role} of {what}."),
+            };
+            let init = self.payload(
+                &plan.proc_.init,
+                &join(&plan.path, "init"),
+                &plan.init,
+                Position::Request,
+                &with_desc("Init (first request)"),
+            )?;
+            let input = match (&plan.proc_.input, &plan.input) {
+                (Some(schema), Some(name)) => Some(self.payload(
+                    schema,
+                    &join(&plan.path, "input"),
+                    name,
+                    Position::Request,
+                    &with_desc("Request data"),
+                )?),
+                _ => None,
+            };
+            let output = self.payload(
+                &plan.proc_.output,
+                &join(&plan.path, "output"),
+                &plan.output,
+                Position::Response,
+                &with_desc("Response data"),
+            )?;
+            let error_enum = self.error_enum(plan, &with_desc("Service errors"))?;
+            let error_codes = error_enum.variants.iter().map(|v| v.code.clone()).collect();
+            let error_ident = format_ident!("{}", error_enum.name);
+            error_enums.push(error_enum);
+            procedures.insert(
+                (plan.service.to_string(), plan.procedure.to_string()),
+                ProcedureTypes {
+                    init: outside(&init),
+                    input: input.as_ref().map(outside),
+                    output: outside(&output),
+                    error: quote!(types::#error_ident),
+                    description: plan.proc_.description.clone(),
+                    error_codes,
+                },
+            );
+        }
+        let handshake = match (&schema.handshake_schema, &handshake_name) {
+            (Some(hs), Some(name)) => Some(outside(&self.payload(
+                hs,
+                "handshakeSchema",
+                name,
+                Position::Response,
+                "Handshake metadata: sent by the client when it connects.",
+            )?)),
+            _ => None,
+        };
+
+        let stream = guarded("", || self.space.to_stream())?;
+        let stream = rewrite_crate_paths(stream);
+        let mut file: syn::File = syn::parse2(stream).map_err(|e| {
+            Diagnostic::new("", format!("internal: typify output does not parse: {e}"))
+        })?;
+        let mut fix = ItemFixer {
+            open_empty: &self.open_empty,
+        };
+        fix.visit_file_mut(&mut file);
+        let mut type_names: BTreeSet<String> = BTreeSet::new();
+        for item in &file.items {
+            match item {
+                syn::Item::Struct(s) => {
+                    type_names.insert(s.ident.to_string());
+                }
+                syn::Item::Enum(e) => {
+                    type_names.insert(e.ident.to_string());
+                }
+                syn::Item::Type(t) => {
+                    type_names.insert(t.ident.to_string());
+                }
+                _ => {}
+            }
+        }
+        let mut tokens = file.into_token_stream();
+        for e in &error_enums {
+            type_names.insert(e.name.clone());
+            tokens.extend(error_enum_tokens(e));
+        }
+        Ok(TypeSet {
+            tokens,
+            procedures,
+            handshake,
+            type_names: type_names.into_iter().collect(),
+        })
+    }
+
+    /// Normalizes a payload and adds it to the type space; returns its type tokens as
+    /// typify spells them (`types::X`, `f64`, …).
+    fn payload(
+        &mut self,
+        raw: &Value,
+        path: &str,
+        name: &str,
+        position: Position,
+        doc: &str,
+    ) -> Result<TokenStream, Diagnostic> {
+        let ctx = Context {
+            path,
+            name,
+            position,
+            doc: Some(doc),
+        };
+        let n = normalize::normalize(raw, &ctx, &mut self.names)?;
+        self.open_empty.extend(n.open_empty_structs.iter().cloned());
+        let to_schema = |v: &Value| -> Result<schemars::schema::Schema, Diagnostic> {
+            serde_json::from_value(v.clone()).map_err(|e| {
+                Diagnostic::new(path, format!("schema not understood after normalization: {e}"))
+            })
+        };
+        let mut defs = Vec::new();
+        for (def_name, v) in &n.definitions {
+            defs.push((def_name.clone(), to_schema(v)?));
+        }
+        let root = to_schema(&n.root)?;
+        let space = &mut self.space;
+        if !defs.is_empty() {
+            guarded(path, || space.add_ref_types(defs))?
+                .map_err(|e| Diagnostic::new(path, format!("cannot generate a type: {e}")))?;
+        }
+        let id = guarded(path, || space.add_type_with_name(&root, Some(name.to_string())))?
+            .map_err(|e| Diagnostic::new(path, format!("cannot generate a type: {e}")))?;
+        let ty = space
+            .get_type(&id)
+            .map_err(|e| Diagnostic::new(path, format!("internal: {e}")))?;
+        Ok(ty.ident())
+    }
+
+    fn error_enum(&mut self, plan: &Plan<'_>, doc: &str) -> Result<ErrorEnum, Diagnostic> {
+        let path = join(&plan.path, "errors");
+        let mut members = Vec::new();
+        if let Some(errors) = &plan.proc_.errors {
+            collect_error_members(errors, &path, &mut members)?;
+        }
+        let mut taken: BTreeSet<String> = ["Unknown".to_string()].into_iter().collect();
+        let mut seen_codes = BTreeSet::new();
+        let mut variants = Vec::new();
+        for (mpath, member) in members {
+            let props = member.get("properties").and_then(Value::as_object);
+            let code_schema = props.and_then(|p| p.get("code")).ok_or_else(|| {
+                Diagnostic::new(
+                    &mpath,
+                    "an error variant must be an object with a `code` property",
+                )
+            })?;
+            let codes = literal_codes(code_schema).ok_or_else(|| {
+                Diagnostic::new(
+                    join(&join(&mpath, "properties"), "code"),
+                    "an error `code` must be a string literal (`const`) or a string `enum`",
+                )
+            })?;
+            let codes: Vec<String> = codes
+                .into_iter()
+                .filter(|c| !RESERVED_ERROR_CODES.contains(&c.as_str()))
+                .filter(|c| seen_codes.insert(c.clone()))
+                .collect();
+            if codes.is_empty() {
+                continue;
+            }
+            let required = member
+                .get("required")
+                .and_then(Value::as_array)
+                .is_some_and(|r| r.iter().any(|x| x == "extras"));
+            let extras = match props.and_then(|p| p.get("extras")) {
+                None => None,
+                Some(schema) => {
+                    let name = self
+                        .names
+                        .claim(&type_name(&[&plan.error, &codes[0], "Extras"]));
+                    let epath = join(&join(&mpath, "properties"), "extras");
+                    let edoc = format!("Extras of the `{}` error of `{}.{}`.", codes.join("`/`"), plan.service, plan.procedure);
+                    let ty = self.payload(schema, &epath, &name, Position::Response, &edoc)?;
+                    Some((inside(&ty), required))
+                }
+            };
+            let doc = member
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            for code in codes {
+                let mut ident = crate::names::to_pascal_ident(&code);
+                if !taken.insert(ident.clone()) {
+                    let mut n = 2;
+                    while !taken.insert(format!("{ident}{n}")) {
+                        n += 1;
+                    }
+                    ident = format!("{ident}{n}");
+                }
+                variants.push(ErrorVariant {
+                    code,
+                    ident: format_ident!("{}", ident),
+                    doc: doc.clone(),
+                    extras: extras.clone(),
+                });
+            }
+        }
+        Ok(ErrorEnum {
+            name: plan.error.clone(),
+            doc: doc.to_string(),
+            variants,
+        })
+    }
+}
+
+/// Runs a typify call, turning a panic into a [`Diagnostic`] at `path` (the default
+/// panic message is silenced meanwhile).
+fn guarded<T>(path: &str, f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    result.map_err(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Diagnostic::new(path, format!("typify failed on this schema: {msg}"))
+    })
+}
+
+/// The members of an `errors` union, nested unions flattened; `{"not":{}}` has none.
+fn collect_error_members(
+    errors: &Value,
+    path: &str,
+    out: &mut Vec<(String, Value)>,
+) -> Result<(), Diagnostic> {
+    let Some(obj) = errors.as_object() else {
+        return match errors {
+            Value::Bool(false) => Ok(()),
+            _ => Err(Diagnostic::new(path, "`errors` must be a JSON schema object")),
+        };
+    };
+    if let Some(members) = obj.get("anyOf").or_else(|| obj.get("oneOf")) {
+        let key = if obj.contains_key("anyOf") { "anyOf" } else { "oneOf" };
+        let members = members
+            .as_array()
+            .ok_or_else(|| Diagnostic::new(join(path, key), "must be an array"))?;
+        for (i, m) in members.iter().enumerate() {
+            collect_error_members(m, &join(&join(path, key), &i.to_string()), out)?;
+        }
+        return Ok(());
+    }
+    if obj.contains_key("not") || obj.is_empty() {
+        return Ok(());
+    }
+    out.push((path.to_string(), errors.clone()));
+    Ok(())
+}
+
+/// The codes of an error variant's `code` schema: a `const`, an `enum` of strings, or a
+/// union of those.
+fn literal_codes(schema: &Value) -> Option<Vec<String>> {
+    if let Some(Value::String(c)) = schema.get("const") {
+        return Some(vec![c.clone()]);
+    }
+    if let Some(Value::Array(values)) = schema.get("enum") {
+        return values
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect();
+    }
+    if let Some(Value::Array(members)) = schema.get("anyOf").or_else(|| schema.get("oneOf")) {
+        let mut out = Vec::new();
+        for m in members {
+            out.extend(literal_codes(m)?);
+        }
+        return Some(out);
+    }
+    None
+}
+
+/// Rewrites type tokens for use outside the `types` module (serde paths only).
+fn outside(ty: &TokenStream) -> TokenStream {
+    rewrite_crate_paths(ty.clone())
+}
+
+/// Rewrites type tokens for use inside the `types` module: `types::X` → `X`.
+fn inside(ty: &TokenStream) -> TokenStream {
+    let ty = rewrite_crate_paths(ty.clone());
+    match syn::parse2::<syn::Type>(ty.clone()) {
+        Ok(mut parsed) => {
+            StripTypesMod.visit_type_mut(&mut parsed);
+            parsed.into_token_stream()
+        }
+        Err(_) => ty,
+    }
+}
+
+struct StripTypesMod;
+
+impl VisitMut for StripTypesMod {
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        if path.leading_colon.is_none()
+            && path.segments.len() > 1
+            && path.segments[0].ident == "types"
+        {
+            let rest: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> =
+                path.segments.iter().skip(1).cloned().collect();
+            path.segments = rest;
+        }
+        syn::visit_mut::visit_path_mut(self, path);
+    }
+}
+
+/// Keywords after which `::serde` starts a path (as opposed to continuing one, as in
+/// `a::serde`).
+const PATH_START_KEYWORDS: &[&str] = &[
+    "impl", "for", "as", "dyn", "where", "in", "mut", "ref", "return", "let", "const",
+    "static", "type", "pub", "use", "move", "else", "match", "if", "while", "unsafe",
+    "fn", "struct", "enum", "trait", "mod", "box", "break",
+];
+
+/// Rewrites absolute `::serde…`/`::serde_json…` paths (also inside attributes, macro
+/// arguments and serde path strings) to `::river_runtime::__private::…`.
+pub fn rewrite_crate_paths(ts: TokenStream) -> TokenStream {
+    let tokens: Vec<TokenTree> = ts.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let is_leading = match (tokens.get(i), tokens.get(i + 1), tokens.get(i + 2)) {
+            (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)), Some(TokenTree::Ident(id)))
+                if a.as_char() == ':'
+                    && a.spacing() == Spacing::Joint
+                    && b.as_char() == ':'
+                    && (id == "serde" || id == "serde_json") =>
+            {
+                match out.last() {
+                    Some(TokenTree::Ident(prev)) => {
+                        PATH_START_KEYWORDS.contains(&prev.to_string().as_str())
+                    }
+                    _ => true,
+                }
+            }
+            _ => false,
+        };
+        if is_leading {
+            let span = tokens[i].span();
+            let prefix: TokenStream = quote!(::river_runtime::__private);
+            out.extend(prefix.into_iter().map(|mut t| {
+                t.set_span(span);
+                t
+            }));
+            // Keep the `::` before `serde`.
+            out.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
+            out.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
+            i += 2;
+            continue;
+        }
+        match &tokens[i] {
+            TokenTree::Group(g) => {
+                let mut ng = Group::new(g.delimiter(), rewrite_crate_paths(g.stream()));
+                ng.set_span(g.span());
+                out.push(TokenTree::Group(ng));
+            }
+            TokenTree::Literal(lit) => {
+                let s = lit.to_string();
+                let rewritten = (s.starts_with("\"::serde_json::") || s.starts_with("\"::serde::"))
+                    .then(|| {
+                        let inner = &s[1..s.len() - 1];
+                        Literal::string(&format!("::river_runtime::__private{inner}"))
+                    });
+                match rewritten {
+                    Some(mut l) => {
+                        l.set_span(lit.span());
+                        out.push(TokenTree::Literal(l));
+                    }
+                    None => out.push(tokens[i].clone()),
+                }
+            }
+            t => out.push(t.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// Post-processing of typify's items: `#[serde(crate = ...)]` on every item deriving
+/// serde traits, open empty structs, unique field names.
+struct ItemFixer<'a> {
+    open_empty: &'a BTreeSet<String>,
+}
+
+fn derives_serde(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("derive")
+            && a
+                .meta
+                .require_list()
+                .map(|l| {
+                    l.tokens.clone().into_iter().any(|t| {
+                        matches!(&t, TokenTree::Ident(i) if i == "Serialize" || i == "Deserialize")
+                    })
+                })
+                .unwrap_or(false)
+    })
+}
+
+fn add_crate_attr(attrs: &mut Vec<syn::Attribute>) {
+    if !derives_serde(attrs) {
+        return;
+    }
+    let pos = attrs
+        .iter()
+        .position(|a| a.path().is_ident("derive"))
+        .map(|p| p + 1)
+        .unwrap_or(0);
+    let attr: syn::Attribute = syn::parse_quote!(#[serde(crate = #SERDE_PATH)]);
+    attrs.insert(pos, attr);
+}
+
+fn is_deny_unknown(a: &syn::Attribute) -> bool {
+    a.path().is_ident("serde")
+        && a.meta.require_list().is_ok_and(|l| {
+            l.tokens.to_string().trim() == "deny_unknown_fields"
+        })
+}
+
+fn dedupe_fields(fields: &mut syn::Fields) {
+    let syn::Fields::Named(named) = fields else {
+        return;
+    };
+    let mut seen = BTreeSet::new();
+    let all: Vec<String> = named
+        .named
+        .iter()
+        .filter_map(|f| f.ident.as_ref().map(|i| i.to_string()))
+        .collect();
+    for f in named.named.iter_mut() {
+        let Some(ident) = &f.ident else { continue };
+        let name = ident.to_string();
+        if seen.insert(name.clone()) {
+            continue;
+        }
+        let mut n = 2;
+        let new = loop {
+            let cand = format!("{}_{n}", name.trim_end_matches('_'));
+            if !all.contains(&cand) && seen.insert(cand.clone()) {
+                break cand;
+            }
+            n += 1;
+        };
+        f.ident = Some(Ident::new(&new, ident.span()));
+    }
+}
+
+impl VisitMut for ItemFixer<'_> {
+    fn visit_item_struct_mut(&mut self, s: &mut syn::ItemStruct) {
+        add_crate_attr(&mut s.attrs);
+        if self.open_empty.contains(&s.ident.to_string()) {
+            s.attrs.retain(|a| !is_deny_unknown(a));
+        }
+        dedupe_fields(&mut s.fields);
+        syn::visit_mut::visit_item_struct_mut(self, s);
+    }
+
+    fn visit_item_enum_mut(&mut self, e: &mut syn::ItemEnum) {
+        add_crate_attr(&mut e.attrs);
+        for v in e.variants.iter_mut() {
+            dedupe_fields(&mut v.fields);
+        }
+        syn::visit_mut::visit_item_enum_mut(self, e);
+    }
+}
+
+fn doc_attrs(doc: &str) -> TokenStream {
+    let lines = doc.lines().map(|l| {
+        let l = if l.is_empty() { String::new() } else { format!(" {l}") };
+        quote!(#[doc = #l])
+    });
+    quote!(#(#lines)*)
+}
+
+fn error_enum_tokens(e: &ErrorEnum) -> TokenStream {
+    let name = format_ident!("{}", e.name);
+    let serde: syn::Path = syn::parse_str(SERDE_PATH).expect("static path");
+    let doc = doc_attrs(&format!(
+        "{}\n\nRiver's reserved errors (`UNCAUGHT_ERROR`, `UNEXPECTED_DISCONNECT`, `INVALID_REQUEST`, `CANCEL`) are reported by the runtime, not here; codes this type does not know become [`{}::Unknown`].",
+        e.doc, e.name
+    ));
+    let string = quote!(::std::string::String);
+    let value = quote!(::river_runtime::Value);
+
+    let mut defs = Vec::new();
+    let mut code_arms = Vec::new();
+    let mut message_arms = Vec::new();
+    let mut ser_arms = Vec::new();
+    let mut de_arms = Vec::new();
+    for v in &e.variants {
+        let ident = &v.ident;
+        let code = &v.code;
+        let mut vdoc = format!("`{code}`");
+        if let Some(d) = &v.doc {
+            vdoc = format!("`{code}`: {d}");
+        }
+        let vdoc = doc_attrs(&vdoc);
+        code_arms.push(quote!(Self::#ident { .. } => #code));
+        message_arms.push(quote!(Self::#ident { message, .. } => message));
+        match &v.extras {
+            None => {
+                defs.push(quote! {
+                    #vdoc
+                    #ident {
+                        /// Human-readable message.
+                        message: #string,
+                    }
+                });
+                ser_arms.push(quote! {
+                    Self::#ident { message } => {
+                        let mut map = serializer.serialize_map(::std::option::Option::Some(2))?;
+                        map.serialize_entry("code", #code)?;
+                        map.serialize_entry("message", message)?;
+                        map.end()
+                    }
+                });
+                de_arms.push(quote! {
+                    #code => ::std::result::Result::Ok(Self::#ident { message: wire.message }),
+                });
+            }
+            Some((ty, true)) => {
+                defs.push(quote! {
+                    #vdoc
+                    #ident {
+                        /// Human-readable message.
+                        message: #string,
+                        /// Structured details.
+                        extras: #ty,
+                    }
+                });
+                ser_arms.push(quote! {
+                    Self::#ident { message, extras } => {
+                        let mut map = serializer.serialize_map(::std::option::Option::Some(3))?;
+                        map.serialize_entry("code", #code)?;
+                        map.serialize_entry("message", message)?;
+                        map.serialize_entry("extras", extras)?;
+                        map.end()
+                    }
+                });
+                de_arms.push(quote! {
+                    #code => match &wire.extras {
+                        ::std::option::Option::Some(extras) => ::std::result::Result::Ok(Self::#ident {
+                            message: wire.message,
+                            extras: decode_extras::<#ty, D::Error>(extras)?,
+                        }),
+                        ::std::option::Option::None => ::std::result::Result::Err(
+                            <D::Error as #serde::de::Error>::missing_field("extras"),
+                        ),
+                    },
+                });
+            }
+            Some((ty, false)) => {
+                defs.push(quote! {
+                    #vdoc
+                    #ident {
+                        /// Human-readable message.
+                        message: #string,
+                        /// Structured details, if sent.
+                        extras: ::std::option::Option<#ty>,
+                    }
+                });
+                ser_arms.push(quote! {
+                    Self::#ident { message, extras } => {
+                        let len = if extras.is_some() { 3 } else { 2 };
+                        let mut map = serializer.serialize_map(::std::option::Option::Some(len))?;
+                        map.serialize_entry("code", #code)?;
+                        map.serialize_entry("message", message)?;
+                        if let ::std::option::Option::Some(extras) = extras {
+                            map.serialize_entry("extras", extras)?;
+                        }
+                        map.end()
+                    }
+                });
+                de_arms.push(quote! {
+                    #code => ::std::result::Result::Ok(Self::#ident {
+                        message: wire.message,
+                        extras: match &wire.extras {
+                            ::std::option::Option::Some(extras) => {
+                                decode_extras::<::std::option::Option<#ty>, D::Error>(extras)?
+                            }
+                            ::std::option::Option::None => ::std::option::Option::None,
+                        },
+                    }),
+                });
+            }
+        }
+    }
+    let uses_extras = e.variants.iter().any(|v| v.extras.is_some());
+    let decode_fn = if uses_extras {
+        quote! {
+            fn decode_extras<T, E>(value: &#value) -> ::std::result::Result<T, E>
+            where
+                T: #serde::de::DeserializeOwned,
+                E: #serde::de::Error,
+            {
+                value.deserialize_into::<T>().map_err(E::custom)
+            }
+        }
+    } else {
+        quote!()
+    };
+    let unknown_code = quote! {
+        ::std::result::Result::Err(<D::Error as #serde::de::Error>::custom(
+            ::std::format_args!("unknown error code `{}`", wire.code),
+        ))
+    };
+    let match_code = if de_arms.is_empty() {
+        unknown_code
+    } else {
+        quote! {
+            match wire.code.as_str() {
+                #(#de_arms)*
+                _ => #unknown_code,
+            }
+        }
+    };
+    quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum #name {
+            #(#defs,)*
+            /// An error code this client does not know (for example one added to the
+            /// service after this code was generated).
+            Unknown {
+                /// The error code.
+                code: #string,
+                /// Human-readable message.
+                message: #string,
+                /// Structured details, if sent.
+                extras: ::std::option::Option<#value>,
+            },
+        }
+
+        impl #name {
+            /// The error code, as sent on the wire (for example `"TOO_SMALL"`).
+            pub fn code(&self) -> &str {
+                match self {
+                    #(#code_arms,)*
+                    Self::Unknown { code, .. } => code,
+                }
+            }
+
+            /// The human-readable message.
+            pub fn message(&self) -> &str {
+                match self {
+                    #(#message_arms,)*
+                    Self::Unknown { message, .. } => message,
+                }
+            }
+        }
+
+        impl #serde::Serialize for #name {
+            fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+            where
+                S: #serde::Serializer,
+            {
+                use #serde::ser::SerializeMap as _;
+                match self {
+                    #(#ser_arms)*
+                    Self::Unknown { code, message, extras } => {
+                        let len = if extras.is_some() { 3 } else { 2 };
+                        let mut map = serializer.serialize_map(::std::option::Option::Some(len))?;
+                        map.serialize_entry("code", code)?;
+                        map.serialize_entry("message", message)?;
+                        if let ::std::option::Option::Some(extras) = extras {
+                            map.serialize_entry("extras", extras)?;
+                        }
+                        map.end()
+                    }
+                }
+            }
+        }
+
+        impl<'de> #serde::Deserialize<'de> for #name {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: #serde::Deserializer<'de>,
+            {
+                #[derive(#serde::Deserialize)]
+                #[serde(crate = #SERDE_PATH)]
+                #[allow(dead_code)]
+                struct Wire {
+                    code: #string,
+                    message: #string,
+                    #[serde(default)]
+                    extras: ::std::option::Option<#value>,
+                }
+                #decode_fn
+                let wire = <Wire as #serde::Deserialize>::deserialize(deserializer)?;
+                #match_code
+            }
+        }
+
+        impl ::river_runtime::ServiceError for #name {
+            fn unknown(
+                code: #string,
+                message: #string,
+                extras: ::std::option::Option<#value>,
+            ) -> Self {
+                Self::Unknown { code, message, extras }
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::write!(f, "{}: {}", self.code(), self.message())
+            }
+        }
+
+        impl ::std::error::Error for #name {}
+    }
+}

@@ -1,0 +1,81 @@
+//! Every schema of the shared corpus generates types (except the intentionally invalid
+//! one, whose diagnostic names the place).
+
+use std::path::{Path, PathBuf};
+
+use river_codegen::schema::parse_schema;
+use river_codegen::types::generate_types;
+
+fn shared() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        println!("skipping: {} is absent", p.display());
+        None
+    }
+}
+
+fn corpus(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.join("schemas")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+    for e in std::fs::read_dir(root.join("conformance")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("interop-schema") && name.ends_with(".json") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_corpus_schema_generates() {
+    let Some(root) = shared() else { return };
+    let files = corpus(&root);
+    assert!(files.len() >= 20, "corpus too small: {files:?}");
+    for f in files {
+        let json = std::fs::read_to_string(&f).unwrap();
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let result = parse_schema(&json).and_then(|s| generate_types(&s));
+        if name == "v1-rpc-invalid-schema.json" {
+            let e = result.expect_err("the invalid schema must fail");
+            assert_eq!(e.path, "services.test_service.procedures.rpc_method.output");
+            assert!(e.message.contains("`data:3`"), "{e}");
+            assert!(e.message.contains("`data-3`"), "{e}");
+            assert!(e.message.contains("`data_3`"), "{e}");
+            println!("{name}: {e}");
+            continue;
+        }
+        let types = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The module body parses and depends on nothing but river-runtime and std.
+        let file: syn::File = syn::parse2(types.tokens.clone())
+            .unwrap_or_else(|e| panic!("{name}: generated tokens do not parse: {e}"));
+        let text = prettyplease::unparse(&file);
+        for bad in [
+            " ::serde::",
+            " ::serde_json::",
+            "::regress",
+            "::chrono",
+            "::uuid",
+            "(::serde",
+            "<::serde",
+        ] {
+            assert!(!text.contains(bad), "{name}: generated code uses `{bad}`");
+        }
+        if std::env::var_os("RIVER_TYPES_DUMP").is_some() {
+            println!("===== {name}\n{text}");
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! Accepting connections and the server side of the handshake (§6.1).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::session::{new_session, Attach, AttachReply, Cmd, SessionEntry, SessionTask, Ws};
+use super::{Meta, ServerShared};
+use crate::error::Error;
+use crate::ids::generate_id;
+use crate::message::{
+    HandshakeErrorCode, HandshakeRequest, HandshakeResponse, HandshakeResponseTag, HandshakeStatus,
+    TransportMessage, ACCEPTED_PROTOCOL_VERSIONS,
+};
+
+/// Accepts TCP connections until shutdown.
+pub(crate) async fn accept_loop(
+    server: Arc<ServerShared>,
+    listener: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+    done: mpsc::Sender<()>,
+) {
+    loop {
+        tokio::select! {
+            res = listener.accept() => match res {
+                Ok((tcp, _)) => {
+                    let _ = tcp.set_nodelay(true);
+                    tokio::spawn(handle_conn(server.clone(), tcp, shutdown.clone(), done.clone()));
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+fn ws_config(server: &ServerShared) -> WebSocketConfig {
+    let max = server.options.max_frame_size;
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max))
+}
+
+/// Closes a WebSocket with code 1000 in the background.
+pub(crate) fn close_ws(mut ws: Ws) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            let _ = ws
+                .close(Some(CloseFrame {
+                    code: CloseCode::Normal,
+                    reason: "".into(),
+                }))
+                .await;
+            while let Some(Ok(_)) = ws.next().await {}
+        })
+        .await;
+    });
+}
+
+/// Encodes a handshake response frame (seq 0, ack 0, flags 0, random stream id).
+pub(crate) fn handshake_frame(server: &ServerShared, to: &str, status: HandshakeStatus) -> Result<Bytes, Error> {
+    let codec = server.codec;
+    let payload = codec.encode(&HandshakeResponse {
+        kind: HandshakeResponseTag::HandshakeResp,
+        status,
+    })?;
+    let msg = TransportMessage {
+        id: generate_id(),
+        from: server.server_id.to_string(),
+        to: to.to_string(),
+        seq: 0,
+        ack: 0,
+        service_name: None,
+        procedure_name: None,
+        stream_id: generate_id(),
+        control_flags: crate::message::ControlFlags::NONE,
+        tracing: None,
+        payload,
+    };
+    Ok(Bytes::from(codec.encode_message(&msg)?))
+}
+
+/// Sends a handshake rejection, then closes.
+async fn reject(server: &ServerShared, mut ws: Ws, to: &str, code: HandshakeErrorCode, reason: String) {
+    let status = HandshakeStatus::Err {
+        ok: crate::message::False,
+        reason,
+        code,
+    };
+    if let Ok(frame) = handshake_frame(server, to, status) {
+        let _ = tokio::time::timeout(Duration::from_secs(1), ws.send(Message::Binary(frame))).await;
+    }
+    close_ws(ws);
+}
+
+/// Waits for the first binary frame until `deadline`; `None` means give up (the socket
+/// has been dealt with).
+async fn first_frame(ws: &mut Ws, deadline: Instant, shutdown: &mut watch::Receiver<bool>) -> Option<Bytes> {
+    loop {
+        let next = tokio::select! {
+            r = tokio::time::timeout_at(deadline, ws.next()) => r,
+            _ = shutdown.changed() => return None,
+        };
+        match next {
+            Ok(Some(Ok(Message::Binary(b)))) => return Some(b),
+            Ok(Some(Ok(Message::Ping(_)))) | Ok(Some(Ok(Message::Pong(_)))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+/// One accepted TCP connection: WebSocket upgrade, handshake, hand-off to a session.
+async fn handle_conn(
+    server: Arc<ServerShared>,
+    tcp: TcpStream,
+    mut shutdown: watch::Receiver<bool>,
+    done: mpsc::Sender<()>,
+) {
+    let deadline = Instant::now() + server.options.session.handshake_timeout;
+    let upgrade = tokio_tungstenite::accept_async_with_config(tcp, Some(ws_config(&server)));
+    let mut ws = match tokio::time::timeout_at(deadline, upgrade).await {
+        Ok(Ok(ws)) => ws,
+        _ => return,
+    };
+    let Some(frame) = first_frame(&mut ws, deadline, &mut shutdown).await else {
+        close_ws(ws);
+        return;
+    };
+    let codec = server.codec;
+    let Ok(msg) = codec.decode_message(frame) else {
+        close_ws(ws);
+        return;
+    };
+    let from = msg.from.clone();
+    let req: HandshakeRequest = match codec.decode_checked(&msg.payload) {
+        Ok(r) => r,
+        Err(_) => {
+            let reason = "received invalid handshake request".to_string();
+            reject(&server, ws, &from, HandshakeErrorCode::MalformedHandshake, reason).await;
+            return;
+        }
+    };
+    if !ACCEPTED_PROTOCOL_VERSIONS.contains(&req.protocol_version.as_str()) {
+        let reason = format!(
+            "expected protocol version oneof [{}], got {}",
+            ACCEPTED_PROTOCOL_VERSIONS.join(","),
+            req.protocol_version
+        );
+        reject(&server, ws, &from, HandshakeErrorCode::ProtocolVersionMismatch, reason).await;
+        return;
+    }
+
+    let old = server
+        .lock_sessions()
+        .get(&from)
+        .map(|e| (e.session_id.clone(), e.instance, e.shared.clone()));
+
+    let metadata: Option<Meta> = match &server.validator {
+        Some(v) => {
+            let prev = old.as_ref().and_then(|(_, _, s)| match s.metadata.read() {
+                Ok(g) => g.clone(),
+                Err(p) => p.into_inner().clone(),
+            });
+            match v.check(codec, &msg.payload, prev.as_ref(), &from) {
+                Ok(m) => Some(m),
+                Err((code, reason)) => {
+                    reject(&server, ws, &from, code, reason).await;
+                    return;
+                }
+            }
+        }
+        None => None,
+    };
+
+    let transparent = server.options.session.enable_transparent_session_reconnects;
+    let next_expected = req.expected_session_state.next_expected_seq;
+    let next_sent = req.expected_session_state.next_sent_seq;
+    let mut old = old;
+    loop {
+        match old.take() {
+            Some((sid, _, shared)) if transparent && *sid == *req.session_id => {
+                let (reply_tx, reply_rx) = oneshot::channel();
+                let attach = Attach {
+                    ws,
+                    expected: req.expected_session_state,
+                    metadata: metadata.clone(),
+                    reply: reply_tx,
+                };
+                match shared.tx.send(Cmd::Attach(Box::new(attach))) {
+                    Ok(()) => {}
+                    Err(mpsc::error::SendError(cmd)) => {
+                        let Cmd::Attach(a) = cmd else { return };
+                        ws = a.ws;
+                        continue;
+                    }
+                }
+                match reply_rx.await {
+                    Ok(AttachReply::Accepted) => return,
+                    Ok(AttachReply::Rejected { ws, reason }) => {
+                        reject(&server, ws, &from, HandshakeErrorCode::SessionStateMismatch, reason).await;
+                        return;
+                    }
+                    Ok(AttachReply::Gone { ws: back }) => {
+                        ws = back;
+                        continue;
+                    }
+                    Err(_) => return,
+                }
+            }
+            Some((_, instance, shared)) => {
+                // Hard reconnect: destroy the old session, then proceed as if it never existed.
+                {
+                    let mut map = server.lock_sessions();
+                    if map.get(&from).is_some_and(|e| e.instance == instance) {
+                        map.remove(&from);
+                    }
+                }
+                let _ = shared.tx.send(Cmd::Destroy);
+            }
+            None => {}
+        }
+        // No old session remains.
+        if next_sent > 0 || next_expected > 0 {
+            let reason = if transparent {
+                format!(
+                    "client is trying to reconnect to a session the server don't know about: {}",
+                    req.session_id
+                )
+            } else {
+                format!(
+                    "client is attempting a transparent reconnect to a session but the server does not support it: {}",
+                    req.session_id
+                )
+            };
+            reject(&server, ws, &from, HandshakeErrorCode::SessionStateMismatch, reason).await;
+            return;
+        }
+        let (shared, rx, instance) = new_session(&server, &from, &req.session_id, metadata.clone());
+        enum Decision {
+            Proceed,
+            Retry(Arc<str>, u64, Arc<super::session::SessionShared>),
+            ShuttingDown,
+            Full,
+        }
+        let decision = {
+            let mut map = server.lock_sessions();
+            if server.shutting_down.load(Ordering::SeqCst) {
+                Decision::ShuttingDown
+            } else if let Some(e) = map.get(&from) {
+                Decision::Retry(e.session_id.clone(), e.instance, e.shared.clone())
+            } else if map.len() >= server.options.max_sessions {
+                Decision::Full
+            } else {
+                map.insert(
+                    from.clone(),
+                    SessionEntry {
+                        session_id: shared.session_id.clone(),
+                        instance,
+                        shared: shared.clone(),
+                    },
+                );
+                Decision::Proceed
+            }
+        };
+        match decision {
+            Decision::Proceed => {}
+            Decision::Retry(sid, inst, s) => {
+                // Another connection of the same client won the race; decide again.
+                old = Some((sid, inst, s));
+                continue;
+            }
+            Decision::ShuttingDown => {
+                close_ws(ws);
+                return;
+            }
+            Decision::Full => {
+                let reason = "server session limit reached".to_string();
+                reject(&server, ws, &from, HandshakeErrorCode::RejectedByCustomHandler, reason).await;
+                return;
+            }
+        }
+        let task = SessionTask::new(server.clone(), shared, rx, instance, done);
+        task.run(ws).await;
+        return;
+    }
+}

@@ -1,0 +1,890 @@
+//! The per-session task of the server: connection, bookkeeping, stream table,
+//! tombstones, timers.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use indexmap::IndexSet;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use super::{conn, Context, CtxInner, Meta, ProcKind, RequestSink, ServerShared};
+use crate::codec::{Codec, PayloadMismatch};
+use crate::error::{InvalidRequestExtras, ProtocolError, ProtocolErrorCode, ValidationErrorEntry};
+use crate::message::{
+    Control, ControlFlags, ExpectedSessionState, False, HandshakeStatus, Payload, TransportMessage,
+    HEARTBEAT_STREAM_ID, REHANDSHAKE_STREAM_ID,
+};
+use crate::session::{Inbound, Outgoing, SessionState};
+
+/// The server side of a WebSocket.
+pub(crate) type Ws = WebSocketStream<TcpStream>;
+
+/// Identifies one stream of a session: its id and a generation number, so that a late
+/// command for a finished stream never touches a newer stream with the same id.
+#[derive(Clone, Debug)]
+pub(crate) struct StreamRef {
+    pub(crate) id: Arc<str>,
+    pub(crate) gen: u64,
+}
+
+/// What handlers and connection tasks ask of a session task.
+pub(crate) enum Cmd {
+    /// A result item (flag 0) of a stream/subscription.
+    Item { stream: StreamRef, payload: Payload },
+    /// Close the response half of a stream/subscription (CLOSE, flag 8).
+    CloseRes { stream: StreamRef },
+    /// An rpc/upload handler finished: the encoded result, or an uncaught failure.
+    Finish {
+        stream: StreamRef,
+        outcome: Result<Payload, String>,
+    },
+    /// A stream/subscription handler returned normally or with a service error.
+    StreamDone {
+        stream: StreamRef,
+        err_item: Option<Payload>,
+        close: bool,
+    },
+    /// A server cancel (`ctx.cancel`, uncaught failure).
+    Cancel { stream: StreamRef, error: ProtocolError },
+    /// Send `REHANDSHAKE_REQ`.
+    Rehandshake,
+    /// A transparent reconnect: adopt this connection if the states agree.
+    Attach(Box<Attach>),
+    /// Destroy the session (hard reconnect, shutdown).
+    Destroy,
+}
+
+/// A new connection for an existing session.
+pub(crate) struct Attach {
+    pub(crate) ws: Ws,
+    pub(crate) expected: ExpectedSessionState,
+    pub(crate) metadata: Option<Meta>,
+    pub(crate) reply: oneshot::Sender<AttachReply>,
+}
+
+/// The session task's answer to [`Attach`].
+pub(crate) enum AttachReply {
+    /// The session adopted the connection (and answered the handshake).
+    Accepted,
+    /// The states disagree: reject with `SESSION_STATE_MISMATCH` and this reason.
+    Rejected { ws: Ws, reason: String },
+    /// The session is being destroyed: decide again as if it did not exist.
+    Gone { ws: Ws },
+}
+
+/// What the server map holds per client id.
+pub(crate) struct SessionEntry {
+    pub(crate) session_id: Arc<str>,
+    pub(crate) instance: u64,
+    pub(crate) shared: Arc<SessionShared>,
+}
+
+/// Session state shared with handlers.
+pub(crate) struct SessionShared {
+    pub(crate) client_id: Arc<str>,
+    pub(crate) session_id: Arc<str>,
+    pub(crate) codec: Codec,
+    pub(crate) tx: mpsc::UnboundedSender<Cmd>,
+    /// Current parsed handshake metadata (replaced by re-handshakes).
+    pub(crate) metadata: RwLock<Option<Meta>>,
+    /// Frames in the send buffer (for backpressure).
+    buffered: AtomicUsize,
+    high_water_mark: usize,
+    closed: AtomicBool,
+    drained: Notify,
+}
+
+impl SessionShared {
+    /// Waits while the send buffer is at or above the high-water mark (and the session
+    /// and the call are alive).
+    pub(crate) async fn wait_writable(&self, ctx: &CtxInner) {
+        loop {
+            let drained = self.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            if self.buffered.load(Ordering::SeqCst) < self.high_water_mark
+                || self.closed.load(Ordering::SeqCst)
+                || ctx.is_done()
+            {
+                return;
+            }
+            tokio::select! {
+                _ = drained => {}
+                _ = ctx.wait_done() => return,
+            }
+        }
+    }
+}
+
+/// One open stream, as the session task tracks it.
+struct StreamEntry {
+    gen: u64,
+    kind: ProcKind,
+    req_open: bool,
+    res_open: bool,
+    sink: Option<Arc<dyn RequestSink>>,
+    ctx: Arc<CtxInner>,
+}
+
+/// `{ok:false, payload:{code:"CANCEL", message}}` from a client.
+#[derive(Deserialize)]
+struct ClientCancel {
+    #[allow(dead_code)]
+    ok: False,
+    payload: ClientCancelPayload,
+}
+
+#[derive(Deserialize)]
+struct ClientCancelPayload {
+    code: String,
+    message: String,
+}
+
+/// `{code, message, extras?}` as the server sends it.
+#[derive(Serialize)]
+struct WireError<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extras: Option<&'a InvalidRequestExtras>,
+}
+
+fn invalid_request(message: &str) -> ProtocolError {
+    ProtocolError::new(ProtocolErrorCode::InvalidRequest, message)
+}
+
+fn invalid_with_extras(message: &str, mismatch: PayloadMismatch) -> ProtocolError {
+    ProtocolError {
+        code: ProtocolErrorCode::InvalidRequest,
+        message: message.to_string(),
+        extras: Some(InvalidRequestExtras {
+            first_validation_errors: vec![ValidationErrorEntry::from(mismatch)],
+            total_errors: 1,
+        }),
+    }
+}
+
+enum Event {
+    Cmd(Option<Cmd>),
+    Frame(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
+    Tick,
+    Grace,
+    RehandshakeTimeout,
+}
+
+/// How many queued commands are handled before the outbox is flushed.
+const BATCH: usize = 256;
+
+/// The task that owns one session.
+pub(crate) struct SessionTask {
+    server: Arc<ServerShared>,
+    shared: Arc<SessionShared>,
+    instance: u64,
+    state: SessionState,
+    conn: Option<Ws>,
+    rx: mpsc::UnboundedReceiver<Cmd>,
+    streams: HashMap<Arc<str>, StreamEntry>,
+    tombstones: IndexSet<Box<str>>,
+    next_gen: u64,
+    last_inbound: Instant,
+    heartbeat: Option<Interval>,
+    grace_deadline: Option<Instant>,
+    rehandshake_deadline: Option<Instant>,
+    outbox: Vec<Bytes>,
+    finished: bool,
+    _done: mpsc::Sender<()>,
+}
+
+/// Creates a session (shared part and map entry data) without starting it.
+pub(crate) fn new_session(
+    server: &Arc<ServerShared>,
+    client_id: &str,
+    session_id: &str,
+    metadata: Option<Meta>,
+) -> (Arc<SessionShared>, mpsc::UnboundedReceiver<Cmd>, u64) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(SessionShared {
+        client_id: Arc::from(client_id),
+        session_id: Arc::from(session_id),
+        codec: server.codec,
+        tx,
+        metadata: RwLock::new(metadata),
+        buffered: AtomicUsize::new(0),
+        high_water_mark: server.options.session.send_buffer_high_water_mark,
+        closed: AtomicBool::new(false),
+        drained: Notify::new(),
+    });
+    let instance = server.next_instance.fetch_add(1, Ordering::Relaxed);
+    (shared, rx, instance)
+}
+
+impl SessionTask {
+    pub(crate) fn new(
+        server: Arc<ServerShared>,
+        shared: Arc<SessionShared>,
+        rx: mpsc::UnboundedReceiver<Cmd>,
+        instance: u64,
+        done: mpsc::Sender<()>,
+    ) -> Self {
+        let state = SessionState::new(
+            shared.session_id.to_string(),
+            server.server_id.to_string(),
+            shared.client_id.to_string(),
+        );
+        SessionTask {
+            server,
+            shared,
+            instance,
+            state,
+            conn: None,
+            rx,
+            streams: HashMap::new(),
+            tombstones: IndexSet::new(),
+            next_gen: 0,
+            last_inbound: Instant::now(),
+            heartbeat: None,
+            grace_deadline: None,
+            rehandshake_deadline: None,
+            outbox: Vec::new(),
+            finished: false,
+            _done: done,
+        }
+    }
+
+    fn codec(&self) -> Codec {
+        self.server.codec
+    }
+
+    /// Runs the session with its first connection (the handshake was accepted).
+    pub(crate) async fn run(mut self, ws: Ws) {
+        self.adopt(ws);
+        self.flush().await;
+        while !self.finished {
+            let event = self.next_event().await;
+            self.handle(event);
+            if !self.finished {
+                let mut n = 0;
+                while n < BATCH && !self.finished {
+                    match self.rx.try_recv() {
+                        Ok(cmd) => self.on_cmd(cmd),
+                        Err(_) => break,
+                    }
+                    n += 1;
+                }
+            }
+            self.flush().await;
+        }
+    }
+
+    async fn next_event(&mut self) -> Event {
+        let conn = &mut self.conn;
+        let rx = &mut self.rx;
+        let heartbeat = &mut self.heartbeat;
+        let grace = self.grace_deadline;
+        let rehandshake = self.rehandshake_deadline;
+        tokio::select! {
+            cmd = rx.recv() => Event::Cmd(cmd),
+            frame = async {
+                match conn.as_mut() {
+                    Some(ws) => ws.next().await,
+                    None => std::future::pending().await,
+                }
+            } => Event::Frame(frame),
+            _ = async {
+                match heartbeat.as_mut() {
+                    Some(i) => { i.tick().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => Event::Tick,
+            _ = async {
+                match grace {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            } => Event::Grace,
+            _ = async {
+                match rehandshake {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            } => Event::RehandshakeTimeout,
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Cmd(Some(cmd)) => self.on_cmd(cmd),
+            Event::Cmd(None) => self.destroy(),
+            Event::Frame(Some(Ok(Message::Binary(b)))) => self.on_frame(b),
+            Event::Frame(Some(Ok(Message::Text(_)))) => self.destroy(),
+            Event::Frame(Some(Ok(Message::Close(_)))) | Event::Frame(Some(Err(_))) | Event::Frame(None) => {
+                self.connection_lost()
+            }
+            Event::Frame(Some(Ok(_))) => {}
+            Event::Tick => self.on_tick(),
+            Event::Grace => self.destroy(),
+            Event::RehandshakeTimeout => self.destroy(),
+        }
+    }
+
+    /// Writes the outbox to the connection.
+    async fn flush(&mut self) {
+        if self.outbox.is_empty() {
+            return;
+        }
+        let Some(ws) = self.conn.as_mut() else {
+            self.outbox.clear();
+            return;
+        };
+        let mut failed = false;
+        for frame in self.outbox.drain(..) {
+            if ws.feed(Message::Binary(frame)).await.is_err() {
+                failed = true;
+                break;
+            }
+        }
+        if !failed && ws.flush().await.is_err() {
+            failed = true;
+        }
+        self.outbox.clear();
+        if self.outbox.capacity() > 1024 {
+            self.outbox.shrink_to(64);
+        }
+        if failed {
+            self.connection_lost();
+        }
+    }
+
+    /// Takes a new connection: handshake response, retransmission, heartbeat, watchdog.
+    fn adopt(&mut self, ws: Ws) {
+        if let Some(old) = self.conn.take() {
+            conn::close_ws(old);
+        }
+        self.outbox.clear();
+        let status = HandshakeStatus::Ok {
+            ok: crate::message::True,
+            session_id: self.shared.session_id.to_string(),
+        };
+        match conn::handshake_frame(&self.server, &self.shared.client_id, status) {
+            Ok(frame) => self.outbox.push(frame),
+            Err(_) => {
+                conn::close_ws(ws);
+                self.destroy();
+                return;
+            }
+        }
+        self.outbox.extend(self.state.buffered_frames().cloned());
+        self.conn = Some(ws);
+        self.grace_deadline = None;
+        self.last_inbound = Instant::now();
+        let period = self.server.options.session.heartbeat_interval;
+        let mut interval = tokio::time::interval_at(Instant::now() + period, period);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        self.heartbeat = Some(interval);
+    }
+
+    /// The connection is gone; the session waits for a reconnect until the grace period ends.
+    fn connection_lost(&mut self) {
+        if let Some(ws) = self.conn.take() {
+            conn::close_ws(ws);
+        }
+        self.outbox.clear();
+        self.heartbeat = None;
+        if self.grace_deadline.is_none() {
+            self.grace_deadline = Some(Instant::now() + self.server.options.session.session_disconnect_grace);
+        }
+    }
+
+    fn on_tick(&mut self) {
+        if self.conn.is_none() {
+            self.heartbeat = None;
+            return;
+        }
+        if self.last_inbound.elapsed() >= self.server.options.session.liveness_deadline() {
+            self.connection_lost();
+            return;
+        }
+        let ack = self.server.ack_payload.clone();
+        self.send(HEARTBEAT_STREAM_ID, ControlFlags::ACK, ack);
+    }
+
+    /// Destroys the session: every stream sees `UNEXPECTED_DISCONNECT`, nothing is sent.
+    fn destroy(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        {
+            let mut map = self.server.lock_sessions();
+            if map
+                .get(&*self.shared.client_id)
+                .is_some_and(|e| e.instance == self.instance)
+            {
+                map.remove(&*self.shared.client_id);
+            }
+        }
+        let disconnect = ProtocolError::new(
+            ProtocolErrorCode::UnexpectedDisconnect,
+            "client unexpectedly disconnected",
+        );
+        for (_, entry) in self.streams.drain() {
+            if let Some(sink) = &entry.sink {
+                if entry.req_open {
+                    sink.push_err(disconnect.clone());
+                }
+                sink.close();
+            }
+            entry.ctx.finish();
+            self.server.stream_count.fetch_sub(1, Ordering::SeqCst);
+        }
+        self.tombstones.clear();
+        self.state.clear();
+        self.shared.buffered.store(0, Ordering::SeqCst);
+        self.shared.closed.store(true, Ordering::SeqCst);
+        self.shared.drained.notify_waiters();
+        self.outbox.clear();
+        self.heartbeat = None;
+        if let Some(ws) = self.conn.take() {
+            conn::close_ws(ws);
+        }
+        // Hand pending reconnects back to their connection tasks.
+        self.rx.close();
+        while let Ok(cmd) = self.rx.try_recv() {
+            if let Cmd::Attach(a) = cmd {
+                let a = *a;
+                let _ = a.reply.send(AttachReply::Gone { ws: a.ws });
+            }
+        }
+    }
+
+    fn update_buffered(&self) {
+        let len = self.state.buffer_len();
+        let prev = self.shared.buffered.swap(len, Ordering::SeqCst);
+        if len < self.shared.high_water_mark && prev >= self.shared.high_water_mark {
+            self.shared.drained.notify_waiters();
+        }
+    }
+
+    /// Stamps and queues one frame (buffered even while disconnected).
+    fn send(&mut self, stream_id: &str, flags: ControlFlags, payload: Payload) {
+        let codec = self.codec();
+        match self.state.stamp(codec, Outgoing::new(stream_id, flags, payload)) {
+            Ok(frame) => {
+                if self.conn.is_some() {
+                    self.outbox.push(frame);
+                }
+                self.update_buffered();
+            }
+            Err(_) => self.destroy(),
+        }
+    }
+
+    fn error_payload(&self, error: &ProtocolError) -> Payload {
+        let codec = self.codec();
+        let wire = WireError {
+            code: error.code.as_str(),
+            message: &error.message,
+            extras: error.extras.as_ref(),
+        };
+        match codec.encode(&wire) {
+            Ok(inner) => codec.encode_result(false, &inner),
+            Err(_) => Payload::default(),
+        }
+    }
+
+    fn tombstone(&mut self, id: &str) {
+        let cap = self.server.options.max_cancelled_stream_tombstones_per_session;
+        if cap == 0 {
+            return;
+        }
+        self.tombstones.shift_remove(id);
+        self.tombstones.insert(Box::from(id));
+        while self.tombstones.len() > cap {
+            self.tombstones.shift_remove_index(0);
+        }
+    }
+
+    /// Sends a server cancel (flag 4) and tombstones the id.
+    fn send_cancel(&mut self, id: &str, error: &ProtocolError) {
+        let payload = self.error_payload(error);
+        self.send(id, ControlFlags::CANCEL, payload);
+        self.tombstone(id);
+    }
+
+    /// Cancels an open stream from the server side.
+    fn server_cancel(&mut self, id: &str, error: ProtocolError) {
+        if let Some(entry) = self.streams.get_mut(id) {
+            if let Some(sink) = &entry.sink {
+                if entry.req_open {
+                    sink.push_err(error.clone());
+                }
+                sink.close();
+            }
+            entry.req_open = false;
+            entry.res_open = false;
+        }
+        self.send_cancel(id, &error);
+        self.remove_stream(id);
+    }
+
+    fn remove_stream(&mut self, id: &str) {
+        if let Some(entry) = self.streams.remove(id) {
+            if let Some(sink) = &entry.sink {
+                sink.close();
+            }
+            entry.ctx.finish();
+            self.server.stream_count.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    fn maybe_cleanup(&mut self, id: &str) {
+        if self.streams.get(id).is_some_and(|e| !e.req_open && !e.res_open) {
+            self.remove_stream(id);
+        }
+    }
+
+    /// Looks up the live stream a command refers to.
+    fn live(&mut self, stream: &StreamRef) -> Option<&mut StreamEntry> {
+        self.streams.get_mut(&*stream.id).filter(|e| e.gen == stream.gen)
+    }
+
+    fn close_response(&mut self, stream: &StreamRef) {
+        let Some(entry) = self.live(stream) else { return };
+        if !entry.res_open {
+            return;
+        }
+        entry.res_open = false;
+        let close = self.server.close_payload.clone();
+        self.send(&stream.id, ControlFlags::CLOSED, close);
+        self.maybe_cleanup(&stream.id);
+    }
+
+    fn on_cmd(&mut self, cmd: Cmd) {
+        if self.finished {
+            if let Cmd::Attach(a) = cmd {
+                let a = *a;
+                let _ = a.reply.send(AttachReply::Gone { ws: a.ws });
+            }
+            return;
+        }
+        match cmd {
+            Cmd::Item { stream, payload } => {
+                if self.live(&stream).is_some_and(|e| e.res_open) {
+                    self.send(&stream.id, ControlFlags::NONE, payload);
+                }
+            }
+            Cmd::CloseRes { stream } => self.close_response(&stream),
+            Cmd::Finish { stream, outcome } => {
+                let Some(entry) = self.live(&stream) else { return };
+                match outcome {
+                    Ok(payload) => {
+                        if entry.res_open {
+                            entry.res_open = false;
+                            self.send(&stream.id, ControlFlags::CLOSED, payload);
+                            self.maybe_cleanup(&stream.id);
+                        }
+                    }
+                    Err(message) => {
+                        self.server_cancel(
+                            &stream.id,
+                            ProtocolError::new(ProtocolErrorCode::UncaughtError, message),
+                        );
+                    }
+                }
+            }
+            Cmd::StreamDone {
+                stream,
+                err_item,
+                close,
+            } => {
+                let Some(entry) = self.live(&stream) else { return };
+                if !entry.res_open {
+                    return;
+                }
+                if let Some(p) = err_item {
+                    self.send(&stream.id, ControlFlags::NONE, p);
+                }
+                if close {
+                    self.close_response(&stream);
+                }
+            }
+            Cmd::Cancel { stream, error } => {
+                if self.live(&stream).is_some() {
+                    self.server_cancel(&stream.id, error);
+                }
+            }
+            Cmd::Rehandshake => {
+                if self.server.validator.is_some() {
+                    let payload = match self.codec().encode(&Control::RehandshakeReq) {
+                        Ok(p) => p,
+                        Err(_) => return,
+                    };
+                    self.send(REHANDSHAKE_STREAM_ID, ControlFlags::NONE, payload);
+                    if self.rehandshake_deadline.is_none() {
+                        self.rehandshake_deadline = Some(Instant::now() + self.server.options.session.handshake_timeout);
+                    }
+                }
+            }
+            Cmd::Attach(a) => self.on_attach(*a),
+            Cmd::Destroy => self.destroy(),
+        }
+    }
+
+    fn on_attach(&mut self, a: Attach) {
+        let next_sent = a.expected.next_sent_seq;
+        let next_expected = a.expected.next_expected_seq;
+        let ack = self.state.ack();
+        let our_next = self.state.next_seq();
+        let rejection = if next_sent > ack {
+            Some(format!(
+                "client is in the future: server wanted next message to be {ack} but client would have sent {next_sent}"
+            ))
+        } else if our_next > next_expected {
+            Some(format!(
+                "server is in the future: client wanted next message to be {next_expected} but server would have sent {our_next}"
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = rejection {
+            let _ = a.reply.send(AttachReply::Rejected { ws: a.ws, reason });
+            return;
+        }
+        {
+            let mut meta = match self.shared.metadata.write() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            *meta = a.metadata;
+        }
+        self.adopt(a.ws);
+        let _ = a.reply.send(AttachReply::Accepted);
+    }
+
+    fn on_frame(&mut self, frame: Bytes) {
+        let codec = self.codec();
+        let msg = match codec.decode_message(frame) {
+            Ok(m) => m,
+            Err(_) => {
+                self.destroy();
+                return;
+            }
+        };
+        match self.state.check_inbound(&msg) {
+            Inbound::WrongFrom => self.destroy(),
+            Inbound::Duplicate => {}
+            Inbound::Gap { .. } => self.connection_lost(),
+            Inbound::Accepted => {
+                self.last_inbound = Instant::now();
+                self.update_buffered();
+                if msg.control_flags.is_ack() {
+                    return;
+                }
+                if msg.stream_id == REHANDSHAKE_STREAM_ID {
+                    self.on_rehandshake(&msg);
+                    return;
+                }
+                self.dispatch(msg);
+            }
+        }
+    }
+
+    fn on_rehandshake(&mut self, msg: &TransportMessage) {
+        let codec = self.codec();
+        match codec.decode_checked::<Control>(&msg.payload) {
+            Ok(Control::RehandshakeResp { .. }) => {}
+            _ => {
+                self.destroy();
+                return;
+            }
+        }
+        let Some(validator) = self.server.validator.clone() else { return };
+        let prev = match self.shared.metadata.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        match validator.check(codec, &msg.payload, prev.as_ref(), &self.shared.client_id) {
+            Ok(meta) => {
+                let mut guard = match self.shared.metadata.write() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                *guard = Some(meta);
+                drop(guard);
+                self.rehandshake_deadline = None;
+            }
+            Err(_) => self.destroy(),
+        }
+    }
+
+    /// Routes a frame to its stream, or opens a new one (§13.1).
+    fn dispatch(&mut self, msg: TransportMessage) {
+        if msg.to != *self.server.server_id {
+            return;
+        }
+        if self.streams.contains_key(msg.stream_id.as_str()) {
+            self.on_stream_message(msg);
+            return;
+        }
+        if self.tombstones.contains(msg.stream_id.as_str()) {
+            return;
+        }
+        let id = msg.stream_id.as_str();
+        if !msg.control_flags.is_open() {
+            let e = invalid_request(
+                "can't create a new procedure stream from a message that doesn't have the stream open bit set",
+            );
+            self.send_cancel(id, &e);
+            return;
+        }
+        let Some(service) = msg.service_name.as_deref() else {
+            self.send_cancel(id, &invalid_request("missing service name in stream open message"));
+            return;
+        };
+        let Some(procedure) = msg.procedure_name.as_deref() else {
+            self.send_cancel(id, &invalid_request("missing procedure name in stream open message"));
+            return;
+        };
+        let server = self.server.clone();
+        let Some(svc) = server.router.service(service) else {
+            self.send_cancel(id, &invalid_request(&format!("couldn't find service {service}")));
+            return;
+        };
+        let Some(proc) = svc.get(procedure) else {
+            self.send_cancel(
+                id,
+                &invalid_request(&format!("couldn't find a matching procedure for {service}.{procedure}")),
+            );
+            return;
+        };
+        if self.streams.len() >= server.options.max_streams_per_session {
+            self.send_cancel(id, &invalid_request("too many concurrent streams"));
+            return;
+        }
+        self.next_gen += 1;
+        let stream = StreamRef {
+            id: Arc::from(id),
+            gen: self.next_gen,
+        };
+        let ctx = Context::new(self.shared.clone(), stream.clone());
+        let inner = ctx.inner().clone();
+        match (proc.start)(ctx, self.codec(), &msg.payload) {
+            Err(_) => {
+                self.send_cancel(id, &invalid_request("procedure init failed validation"));
+            }
+            Ok(sink) => {
+                let closed = msg.control_flags.is_closed();
+                if closed {
+                    if let Some(s) = &sink {
+                        s.close();
+                    }
+                }
+                self.streams.insert(
+                    stream.id.clone(),
+                    StreamEntry {
+                        gen: stream.gen,
+                        kind: proc.kind,
+                        req_open: !closed,
+                        res_open: true,
+                        sink,
+                        ctx: inner,
+                    },
+                );
+                server.stream_count.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// A frame for an open stream (§13.2).
+    fn on_stream_message(&mut self, msg: TransportMessage) {
+        let codec = self.codec();
+        let id = msg.stream_id.as_str();
+        let Some(entry) = self.streams.get_mut(id) else { return };
+        let flags = msg.control_flags;
+        if flags.is_cancel() {
+            let error = match codec.decode_checked::<ClientCancel>(&msg.payload) {
+                Ok(c) if c.payload.code == "CANCEL" => ProtocolError::new(ProtocolErrorCode::Cancel, c.payload.message),
+                _ => ProtocolError::new(
+                    ProtocolErrorCode::Cancel,
+                    "stream cancelled, client sent invalid payload",
+                ),
+            };
+            if let Some(sink) = &entry.sink {
+                if entry.req_open {
+                    sink.push_err(error);
+                }
+                sink.close();
+            }
+            entry.req_open = false;
+            let res_was_open = entry.res_open;
+            entry.res_open = false;
+            if res_was_open && entry.kind.streams_responses() {
+                let close = self.server.close_payload.clone();
+                self.send(id, ControlFlags::CLOSED, close);
+            }
+            self.remove_stream(id);
+            return;
+        }
+        if !entry.req_open {
+            self.server_cancel(id, invalid_request("received message after request stream is closed"));
+            return;
+        }
+        let closed = flags.is_closed();
+        let data_mismatch = match &entry.sink {
+            Some(sink) if entry.kind.has_requests() => match sink.push_payload(codec, &msg.payload) {
+                Ok(()) => None,
+                Err(m) => Some(m),
+            },
+            _ => match codec.decode_checked::<Control>(&msg.payload) {
+                Ok(_) if closed => {
+                    self.close_request(id);
+                    return;
+                }
+                Ok(_) => Some(PayloadMismatch {
+                    path: String::new(),
+                    message: "control payload without the closed bit".to_string(),
+                }),
+                Err(m) => Some(m),
+            },
+        };
+        let Some(entry) = self.streams.get_mut(id) else { return };
+        match data_mismatch {
+            None => {
+                if closed {
+                    self.close_request(id);
+                }
+            }
+            Some(mismatch) => {
+                let is_control_close = closed && codec.decode_checked::<Control>(&msg.payload).is_ok();
+                if is_control_close && entry.kind.has_requests() {
+                    self.close_request(id);
+                    return;
+                }
+                let message = if entry.kind.has_requests() {
+                    "message in requestData position did not match schema"
+                } else {
+                    "message in control payload position did not match schema"
+                };
+                self.server_cancel(id, invalid_with_extras(message, mismatch));
+            }
+        }
+    }
+
+    fn close_request(&mut self, id: &str) {
+        if let Some(entry) = self.streams.get_mut(id) {
+            entry.req_open = false;
+            if let Some(sink) = &entry.sink {
+                sink.close();
+            }
+        }
+        self.maybe_cleanup(id);
+    }
+}
