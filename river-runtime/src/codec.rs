@@ -56,7 +56,9 @@ impl PayloadMismatch {
                     let _ = write!(path, "/{index}");
                 }
                 serde_path_to_error::Segment::Map { key } => push_pointer_token(&mut path, key),
-                serde_path_to_error::Segment::Enum { variant } => push_pointer_token(&mut path, variant),
+                serde_path_to_error::Segment::Enum { variant } => {
+                    push_pointer_token(&mut path, variant)
+                }
                 serde_path_to_error::Segment::Unknown => {}
             }
         }
@@ -149,7 +151,10 @@ impl Codec {
     }
 
     /// Decodes a payload, reporting where it failed to match the type.
-    pub fn decode_checked<T: DeserializeOwned>(self, payload: &Payload) -> Result<T, PayloadMismatch> {
+    pub fn decode_checked<T: DeserializeOwned>(
+        self,
+        payload: &Payload,
+    ) -> Result<T, PayloadMismatch> {
         match self {
             Codec::Json => json::decode_value(payload),
             Codec::Msgpack => msgpack::decode_value(payload),

@@ -309,7 +309,10 @@ pub struct Requests<R> {
 
 impl<R> futures::Stream for Requests<R> {
     type Item = Result<R, ProtocolError>;
-    fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Self::Item>> {
         let mut st = self.queue.lock();
         if let Some(item) = st.items.pop_front() {
             return Poll::Ready(Some(item));
@@ -380,14 +383,17 @@ impl<O: Serialize, E: Serialize> Responses<O, E> {
     }
     /// Whether the half is still open.
     pub fn is_open(&self) -> bool {
-        !self.ctx.inner.is_done() && self.ctx.inner.res_flags.load(Ordering::SeqCst) & RES_CLOSED == 0
+        !self.ctx.inner.is_done()
+            && self.ctx.inner.res_flags.load(Ordering::SeqCst) & RES_CLOSED == 0
     }
 }
 
 impl<O, E> Responses<O, E> {
     fn close_now(&self) {
         let inner = &self.ctx.inner;
-        if inner.res_flags.fetch_or(RES_CLOSED, Ordering::SeqCst) & RES_CLOSED == 0 && !inner.is_done() {
+        if inner.res_flags.fetch_or(RES_CLOSED, Ordering::SeqCst) & RES_CLOSED == 0
+            && !inner.is_done()
+        {
             let _ = inner.send(Cmd::CloseRes {
                 stream: inner.stream.clone(),
             });
@@ -397,7 +403,11 @@ impl<O, E> Responses<O, E> {
 
 impl<O, E> Drop for Responses<O, E> {
     fn drop(&mut self) {
-        let prev = self.ctx.inner.res_flags.fetch_or(RES_DROPPED, Ordering::SeqCst);
+        let prev = self
+            .ctx
+            .inner
+            .res_flags
+            .fetch_or(RES_DROPPED, Ordering::SeqCst);
         if prev & HANDLER_DONE != 0 {
             self.close_now();
         }
@@ -405,7 +415,11 @@ impl<O, E> Drop for Responses<O, E> {
 }
 
 /// Encodes `{ok, payload: value}`.
-fn encode_result<T: Serialize + ?Sized>(codec: Codec, ok: bool, value: &T) -> Result<Payload, Error> {
+fn encode_result<T: Serialize + ?Sized>(
+    codec: Codec,
+    ok: bool,
+    value: &T,
+) -> Result<Payload, Error> {
     let inner = codec.encode(value)?;
     Ok(codec.encode_result(ok, &inner))
 }
@@ -470,7 +484,9 @@ where
         let codec = ctx.codec();
         let outcome = match res {
             Ok(Ok(o)) => encode_result(codec, true, &o).map_err(|e| e.to_string()),
-            Ok(Err(Failure::Service(e))) => encode_result(codec, false, &e).map_err(|e| e.to_string()),
+            Ok(Err(Failure::Service(e))) => {
+                encode_result(codec, false, &e).map_err(|e| e.to_string())
+            }
             Ok(Err(Failure::Uncaught(m))) => Err(m),
             Err(p) => Err(panic_message(p)),
         };
@@ -494,7 +510,9 @@ where
         let inner = &ctx.inner;
         let err_item = match res {
             Ok(Ok(())) => Ok(None),
-            Ok(Err(Failure::Service(e))) => encode_result(codec, false, &e).map(Some).map_err(|e| e.to_string()),
+            Ok(Err(Failure::Service(e))) => encode_result(codec, false, &e)
+                .map(Some)
+                .map_err(|e| e.to_string()),
             Ok(Err(Failure::Uncaught(m))) => Err(m),
             Err(p) => Err(panic_message(p)),
         };
@@ -572,7 +590,12 @@ impl Router {
     }
 
     /// Registers an upload handler.
-    pub fn upload<I, R, O, E, F, Fut>(&mut self, service: &str, procedure: &str, handler: F) -> &mut Self
+    pub fn upload<I, R, O, E, F, Fut>(
+        &mut self,
+        service: &str,
+        procedure: &str,
+        handler: F,
+    ) -> &mut Self
     where
         I: DeserializeOwned + Send + 'static,
         R: DeserializeOwned + Send + 'static,
@@ -585,7 +608,9 @@ impl Router {
         let start = move |ctx: Context, codec: Codec, init: &Payload| {
             let init: I = codec.decode_checked(init)?;
             let queue = Arc::new(ReqQueue::<R>::new());
-            let reqs = Requests { queue: queue.clone() };
+            let reqs = Requests {
+                queue: queue.clone(),
+            };
             let h = handler.clone();
             let c = ctx.clone();
             spawn_unary(ctx, async move { h(c, init, reqs).await });
@@ -602,7 +627,12 @@ impl Router {
     }
 
     /// Registers a stream handler. Returning closes the response half if still open.
-    pub fn stream<I, R, O, E, F, Fut>(&mut self, service: &str, procedure: &str, handler: F) -> &mut Self
+    pub fn stream<I, R, O, E, F, Fut>(
+        &mut self,
+        service: &str,
+        procedure: &str,
+        handler: F,
+    ) -> &mut Self
     where
         I: DeserializeOwned + Send + 'static,
         R: DeserializeOwned + Send + 'static,
@@ -615,7 +645,9 @@ impl Router {
         let start = move |ctx: Context, codec: Codec, init: &Payload| {
             let init: I = codec.decode_checked(init)?;
             let queue = Arc::new(ReqQueue::<R>::new());
-            let reqs = Requests { queue: queue.clone() };
+            let reqs = Requests {
+                queue: queue.clone(),
+            };
             let resps = Responses {
                 ctx: ctx.clone(),
                 _p: PhantomData,
@@ -636,7 +668,12 @@ impl Router {
     }
 
     /// Registers a subscription handler. Returning closes the response half if still open.
-    pub fn subscription<I, O, E, F, Fut>(&mut self, service: &str, procedure: &str, handler: F) -> &mut Self
+    pub fn subscription<I, O, E, F, Fut>(
+        &mut self,
+        service: &str,
+        procedure: &str,
+        handler: F,
+    ) -> &mut Self
     where
         I: DeserializeOwned + Send + 'static,
         O: Serialize + Send + 'static,
@@ -682,7 +719,9 @@ struct MetaHolder<M> {
     metadata: Option<M>,
 }
 
-type ValidateFn = dyn Fn(Codec, &Payload, Option<&Meta>, &str) -> Result<Meta, (HandshakeErrorCode, String)> + Send + Sync;
+type ValidateFn = dyn Fn(Codec, &Payload, Option<&Meta>, &str) -> Result<Meta, (HandshakeErrorCode, String)>
+    + Send
+    + Sync;
 
 /// Validates handshake metadata: decodes it as `M` (failure → `MALFORMED_HANDSHAKE_META`)
 /// and calls the function with the previous parsed metadata of the session (on a
@@ -715,8 +754,12 @@ impl HandshakeValidator {
                 Ok(Ok(parsed)) => Ok(Arc::new(parsed) as Meta),
                 Ok(Err(rejection)) => {
                     let code = match rejection {
-                        HandshakeRejection::RejectedByCustomHandler => HandshakeErrorCode::RejectedByCustomHandler,
-                        HandshakeRejection::RejectedUnsupportedClient => HandshakeErrorCode::RejectedUnsupportedClient,
+                        HandshakeRejection::RejectedByCustomHandler => {
+                            HandshakeErrorCode::RejectedByCustomHandler
+                        }
+                        HandshakeRejection::RejectedUnsupportedClient => {
+                            HandshakeErrorCode::RejectedUnsupportedClient
+                        }
                     };
                     Err((code, "rejected by handshake handler".to_string()))
                 }
@@ -762,7 +805,9 @@ pub(crate) struct ServerShared {
 }
 
 impl ServerShared {
-    pub(crate) fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, session::SessionEntry>> {
+    pub(crate) fn lock_sessions(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, session::SessionEntry>> {
         match self.sessions.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
@@ -827,7 +872,12 @@ impl ServerBuilder {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (done_tx, done_rx) = mpsc::channel(1);
-        tokio::spawn(conn::accept_loop(shared.clone(), listener, shutdown_rx, done_tx));
+        tokio::spawn(conn::accept_loop(
+            shared.clone(),
+            listener,
+            shutdown_rx,
+            done_tx,
+        ));
         ServerHandle {
             shared,
             local_addr,
@@ -836,7 +886,11 @@ impl ServerBuilder {
         }
     }
     /// Binds `addr` and serves `router`.
-    pub async fn bind(self, addr: impl tokio::net::ToSocketAddrs, router: Router) -> Result<ServerHandle, Error> {
+    pub async fn bind(
+        self,
+        addr: impl tokio::net::ToSocketAddrs,
+        router: Router,
+    ) -> Result<ServerHandle, Error> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| Error::io("could not bind the listener").with_source(e))?;
@@ -892,7 +946,11 @@ impl ServerHandle {
     }
     /// Asks a connected client to re-handshake.
     pub fn request_rehandshake(&self, client_id: &str) {
-        let session = self.shared.lock_sessions().get(client_id).map(|e| e.shared.clone());
+        let session = self
+            .shared
+            .lock_sessions()
+            .get(client_id)
+            .map(|e| e.shared.clone());
         if let Some(s) = session {
             let _ = s.tx.send(Cmd::Rehandshake);
         }

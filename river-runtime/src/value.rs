@@ -142,7 +142,9 @@ impl Value {
         match self {
             Value::Int(i) => u64::try_from(*i).ok(),
             Value::UInt(u) => Some(*u),
-            Value::Float(f) if *f >= 0.0 && f.fract() == 0.0 && *f < 18_446_744_073_709_551_616.0 => {
+            Value::Float(f)
+                if *f >= 0.0 && f.fract() == 0.0 && *f < 18_446_744_073_709_551_616.0 =>
+            {
                 Some(*f as u64)
             }
             _ => None,
@@ -210,7 +212,8 @@ impl Value {
 
 /// An integral float within the i64 range, as an i64.
 pub(crate) fn float_to_i64(f: f64) -> Option<i64> {
-    if f.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+    if f.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
+    {
         Some(f as i64)
     } else {
         None
@@ -323,7 +326,11 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 
 impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Value {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Value::Object(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Value::Object(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 
@@ -338,7 +345,9 @@ impl Serialize for Value {
                 // JavaScript numbers that are safe integers travel as ints in msgpack and
                 // print without a fraction in JSON.
                 match float_to_i64(*f) {
-                    Some(i) if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) => s.serialize_i64(i),
+                    Some(i) if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) => {
+                        s.serialize_i64(i)
+                    }
                     _ => s.serialize_f64(*f),
                 }
             }

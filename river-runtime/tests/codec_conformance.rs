@@ -28,13 +28,19 @@ fn hex(s: &str) -> Vec<u8> {
 }
 
 fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(s).expect("base64 in transcript")
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .expect("base64 in transcript")
 }
 
 /// Compares a decoded value with a transcript value, where the transcript writes bytes as
 /// `{"$bytes": b64}`, bigints as `{"$bigint": "dec"}` and dates as `{"$date": iso}`.
 fn check(actual: &Value, expected: &Value, path: &str) -> Result<(), String> {
-    let fail = |why: &str| Err(format!("at '{path}': {why}: actual {actual:?}, expected {expected:?}"));
+    let fail = |why: &str| {
+        Err(format!(
+            "at '{path}': {why}: actual {actual:?}, expected {expected:?}"
+        ))
+    };
     if let Value::Object(m) = expected {
         if m.len() == 1 {
             if let Some(Value::String(s)) = m.get("$bytes") {
@@ -99,13 +105,18 @@ fn check(actual: &Value, expected: &Value, path: &str) -> Result<(), String> {
 }
 
 fn opt_str(v: &Value, key: &str) -> Option<String> {
-    v.get(key).map(|s| s.as_str().expect("string field").to_owned())
+    v.get(key)
+        .map(|s| s.as_str().expect("string field").to_owned())
 }
 
 /// Checks the envelope of a decoded frame against the transcript's `msg`.
 fn check_envelope(m: &TransportMessage, msg: &Value) -> Result<(), String> {
     let s = |k: &str| opt_str(msg, k).ok_or_else(|| format!("transcript lacks {k}"));
-    let n = |k: &str| msg.get(k).and_then(Value::as_u64).ok_or_else(|| format!("transcript lacks {k}"));
+    let n = |k: &str| {
+        msg.get(k)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| format!("transcript lacks {k}"))
+    };
     let ok = m.id == s("id")?
         && m.from == s("from")?
         && m.to == s("to")?
@@ -164,10 +175,17 @@ fn load(dir: &Path) -> Vec<Frame> {
     let mut frames = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read transcript");
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let v: Value = serde_json::from_str(line).expect("transcript line is JSON");
             frames.push(Frame {
-                file: file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                file: file
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 line: i + 1,
                 msg: v.get("msg").expect("msg").clone(),
                 raw: b64(v.get("raw").and_then(Value::as_str).expect("raw")),
@@ -212,13 +230,21 @@ fn run_transcripts(codec: Codec, sub: &str) -> Option<Stats> {
 
         // Re-encoding the envelope decodes to the same message.
         let again = codec.encode_message(&m).expect("re-encode");
-        let m2 = codec.decode_message(Buf::from(again.clone())).expect("decode re-encoded");
+        let m2 = codec
+            .decode_message(Buf::from(again.clone()))
+            .expect("decode re-encoded");
         assert_eq!(m2, m, "{at}: re-encoded frame decodes differently");
-        let in_our_order = f.msg.as_object().map(|o| o.keys().map(String::as_str).collect::<Vec<_>>())
+        let in_our_order = f
+            .msg
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect::<Vec<_>>())
             == Some(our_key_order(&f.msg));
         if in_our_order {
             stats.frames_in_our_key_order += 1;
-            assert_eq!(again, f.raw, "{at}: same key order, so the frame must be byte-identical");
+            assert_eq!(
+                again, f.raw,
+                "{at}: same key order, so the frame must be byte-identical"
+            );
         }
         if again == f.raw {
             stats.frame_bytes_identical += 1;
@@ -229,10 +255,9 @@ fn run_transcripts(codec: Codec, sub: &str) -> Option<Stats> {
         if encoded.as_bytes() == m.payload.as_bytes() {
             stats.payload_bytes_identical += 1;
         } else {
-            stats.payload_mismatches.push(format!(
-                "{at}: {:?} re-encoded as {:?}",
-                m.payload, encoded
-            ));
+            stats
+                .payload_mismatches
+                .push(format!("{at}: {:?} re-encoded as {:?}", m.payload, encoded));
         }
         let value2: Value = codec.decode(&encoded).expect("decode re-encoded payload");
         check(&value2, expected, "").unwrap_or_else(|e| panic!("{at}: re-encoded payload: {e}"));
@@ -255,9 +280,17 @@ fn run_transcripts(codec: Codec, sub: &str) -> Option<Stats> {
 
 #[test]
 fn transcripts_decode_and_round_trip() {
-    let Some(json) = run_transcripts(Codec::Json, "json") else { return };
-    let Some(msgpack) = run_transcripts(Codec::Msgpack, "binary") else { return };
-    assert!(json.frames + msgpack.frames > 200, "only {} frames", json.frames + msgpack.frames);
+    let Some(json) = run_transcripts(Codec::Json, "json") else {
+        return;
+    };
+    let Some(msgpack) = run_transcripts(Codec::Msgpack, "binary") else {
+        return;
+    };
+    assert!(
+        json.frames + msgpack.frames > 200,
+        "only {} frames",
+        json.frames + msgpack.frames
+    );
     assert!(json.frames_in_our_key_order > 0 && msgpack.frames_in_our_key_order > 0);
     // msgpack payloads must be reproduced byte for byte.
     assert!(
@@ -274,12 +307,18 @@ fn transcript_payload_is_a_slice_of_the_frame() {
         return;
     };
     for (codec, sub) in [(Codec::Json, "json"), (Codec::Msgpack, "binary")] {
-        for f in load(&shared.join("conformance/transcripts").join(sub)).iter().take(20) {
+        for f in load(&shared.join("conformance/transcripts").join(sub))
+            .iter()
+            .take(20)
+        {
             let frame = Buf::from(f.raw.clone());
             let range = frame.as_ptr_range();
             let m = codec.decode_message(frame.clone()).expect("decode");
             let p = m.payload.as_bytes().as_ptr_range();
-            assert!(range.start <= p.start && p.end <= range.end, "payload was copied");
+            assert!(
+                range.start <= p.start && p.end <= range.end,
+                "payload was copied"
+            );
         }
     }
 }
@@ -404,20 +443,30 @@ fn deep_nesting_is_an_error() {
         assert!(Codec::Json.decode::<Value>(&m.payload).is_err());
     }
     let unbalanced = "[".repeat(100_000);
-    assert!(Codec::Json.decode_message(Buf::from(json_frame_with_payload(&unbalanced))).is_err());
+    assert!(Codec::Json
+        .decode_message(Buf::from(json_frame_with_payload(&unbalanced)))
+        .is_err());
     let deep_objects = format!("{}1{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
-    assert!(Codec::Json.decode::<Value>(&Payload::from_encoded(deep_objects.into_bytes())).is_err());
+    assert!(Codec::Json
+        .decode::<Value>(&Payload::from_encoded(deep_objects.into_bytes()))
+        .is_err());
     let deep_payload = Payload::from_encoded(deep.clone().into_bytes());
     assert!(Codec::Json.decode::<Value>(&deep_payload).is_err());
     let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
-    let m = Codec::Json.decode_message(Buf::from(json_frame_with_payload(&fine))).expect("depth 100");
+    let m = Codec::Json
+        .decode_message(Buf::from(json_frame_with_payload(&fine)))
+        .expect("depth 100");
     let v: Value = Codec::Json.decode(&m.payload).expect("depth 100 value");
     assert!(v.as_array().is_some());
 
     // msgpack: 256 levels.
     let nested = |depth: usize| [vec![0x91; depth], vec![0xc0]].concat();
-    assert!(Codec::Msgpack.decode_message(Buf::from(msgpack_frame_with_payload(&nested(100_000)))).is_err());
-    assert!(Codec::Msgpack.decode_message(Buf::from(msgpack_frame_with_payload(&nested(300)))).is_err());
+    assert!(Codec::Msgpack
+        .decode_message(Buf::from(msgpack_frame_with_payload(&nested(100_000))))
+        .is_err());
+    assert!(Codec::Msgpack
+        .decode_message(Buf::from(msgpack_frame_with_payload(&nested(300))))
+        .is_err());
     let m = Codec::Msgpack
         .decode_message(Buf::from(msgpack_frame_with_payload(&nested(200))))
         .expect("depth 200");
@@ -445,30 +494,66 @@ fn json_envelope_validation() {
     assert!(dec(format!("{{{base}}}")).is_err());
     // Optional fields sent as null are rejected.
     for field in ["serviceName", "procedureName", "tracing"] {
-        assert!(dec(format!(r#"{{{base},"{field}":null,"payload":1}}"#)).is_err(), "{field}: null");
+        assert!(
+            dec(format!(r#"{{{base},"{field}":null,"payload":1}}"#)).is_err(),
+            "{field}: null"
+        );
     }
     // Tracing needs both strings; extra keys are fine.
-    assert!(dec(format!(r#"{{{base},"tracing":{{"traceparent":""}},"payload":1}}"#)).is_err());
+    assert!(dec(format!(
+        r#"{{{base},"tracing":{{"traceparent":""}},"payload":1}}"#
+    ))
+    .is_err());
     assert!(dec(format!(r#"{{{base},"tracing":["",""],"payload":1}}"#)).is_err());
     let m = dec(format!(
         r#"{{{base},"tracing":{{"traceparent":"p","tracestate":"s","x":1}},"payload":1}}"#
     ))
     .expect("tracing");
-    assert_eq!(m.tracing, Some(Tracing { traceparent: "p".into(), tracestate: "s".into() }));
+    assert_eq!(
+        m.tracing,
+        Some(Tracing {
+            traceparent: "p".into(),
+            tracestate: "s".into()
+        })
+    );
     // Unknown keys are ignored.
-    assert!(dec(format!(r#"{{"extra":[1,{{"$t":"@"}}],{base},"payload":1}}"#)).is_ok());
+    assert!(dec(format!(
+        r#"{{"extra":[1,{{"$t":"@"}}],{base},"payload":1}}"#
+    ))
+    .is_ok());
     // Required fields and their types.
-    for (k, bad) in [("id", "1"), ("from", "null"), ("streamId", "[]"), ("seq", "-1"), ("seq", "1.5"), ("ack", "\"1\""), ("controlFlags", "4294967296")] {
+    for (k, bad) in [
+        ("id", "1"),
+        ("from", "null"),
+        ("streamId", "[]"),
+        ("seq", "-1"),
+        ("seq", "1.5"),
+        ("ack", "\"1\""),
+        ("controlFlags", "4294967296"),
+    ] {
         let text = format!(r#"{{{base},"payload":1,"{k}":{bad}}}"#);
         assert!(dec(text).is_err(), "{k}: {bad}");
     }
     // An integral float is a JavaScript integer.
-    assert_eq!(dec(format!(r#"{{{base},"payload":1,"seq":3.0}}"#)).expect("3.0").seq, 3);
+    assert_eq!(
+        dec(format!(r#"{{{base},"payload":1,"seq":3.0}}"#))
+            .expect("3.0")
+            .seq,
+        3
+    );
     // Top level must be an object; text must be UTF-8 JSON.
-    assert!(Codec::Json.decode_message(Buf::from_static(b"[1,2]")).is_err());
-    assert!(Codec::Json.decode_message(Buf::from_static(b"\"x\"")).is_err());
-    assert!(Codec::Json.decode_message(Buf::from_static(b"{\"id\":\"\xff\"}")).is_err());
-    assert!(Codec::Json.decode_message(Buf::from(format!(r#"{{{base},"payload":1}} x"#))).is_err());
+    assert!(Codec::Json
+        .decode_message(Buf::from_static(b"[1,2]"))
+        .is_err());
+    assert!(Codec::Json
+        .decode_message(Buf::from_static(b"\"x\""))
+        .is_err());
+    assert!(Codec::Json
+        .decode_message(Buf::from_static(b"{\"id\":\"\xff\"}"))
+        .is_err());
+    assert!(Codec::Json
+        .decode_message(Buf::from(format!(r#"{{{base},"payload":1}} x"#)))
+        .is_err());
 }
 
 #[test]
@@ -499,25 +584,64 @@ fn msgpack_envelope_validation() {
     let dec = |b: Vec<u8>| Codec::Msgpack.decode_message(Buf::from(b));
     let m = dec(fields(&[], "")).expect("valid");
     assert_eq!(m.payload.as_bytes(), hex("81 a1 78 01").as_slice());
-    assert_eq!(dec(fields(&[("payload", "c0")], "")).expect("nil payload").payload.as_bytes(), &[0xc0]);
+    assert_eq!(
+        dec(fields(&[("payload", "c0")], ""))
+            .expect("nil payload")
+            .payload
+            .as_bytes(),
+        &[0xc0]
+    );
     assert!(dec(fields(&[], "payload")).is_err());
     for field in ["serviceName", "procedureName", "tracing"] {
         assert!(dec(fields(&[(field, "c0")], "")).is_err(), "{field}: nil");
     }
     // Any int width for seq/ack; an integral float too.
-    assert_eq!(dec(fields(&[("seq", "cf 00 00 00 00 00 00 00 05")], "")).expect("u64").seq, 5);
+    assert_eq!(
+        dec(fields(&[("seq", "cf 00 00 00 00 00 00 00 05")], ""))
+            .expect("u64")
+            .seq,
+        5
+    );
     assert_eq!(dec(fields(&[("seq", "d1 00 05")], "")).expect("i16").seq, 5);
-    assert_eq!(dec(fields(&[("seq", "cb 4014000000000000")], "")).expect("5.0").seq, 5);
+    assert_eq!(
+        dec(fields(&[("seq", "cb 4014000000000000")], ""))
+            .expect("5.0")
+            .seq,
+        5
+    );
     assert!(dec(fields(&[("seq", "ff")], "")).is_err(), "negative");
-    assert!(dec(fields(&[("seq", "cb 3ff8000000000000")], "")).is_err(), "1.5");
-    assert!(dec(fields(&[("controlFlags", "cf 00 00 00 01 00 00 00 00")], "")).is_err());
+    assert!(
+        dec(fields(&[("seq", "cb 3ff8000000000000")], "")).is_err(),
+        "1.5"
+    );
+    assert!(dec(fields(
+        &[("controlFlags", "cf 00 00 00 01 00 00 00 00")],
+        ""
+    ))
+    .is_err());
     // Strings must be str, not bin.
     assert!(dec(fields(&[("id", "c4 01 69")], "")).is_err());
     // Tracing.
-    let m = dec(fields(&[("tracing", "83 ab 747261636570617265 6e74 a1 70 a1 78 01 aa 7472616365737461 7465 a0")], ""))
-        .expect("tracing with an extra key");
-    assert_eq!(m.tracing, Some(Tracing { traceparent: "p".into(), tracestate: String::new() }));
-    assert!(dec(fields(&[("tracing", "81 ab 747261636570617265 6e74 a0")], "")).is_err());
+    let m = dec(fields(
+        &[(
+            "tracing",
+            "83 ab 747261636570617265 6e74 a1 70 a1 78 01 aa 7472616365737461 7465 a0",
+        )],
+        "",
+    ))
+    .expect("tracing with an extra key");
+    assert_eq!(
+        m.tracing,
+        Some(Tracing {
+            traceparent: "p".into(),
+            tracestate: String::new()
+        })
+    );
+    assert!(dec(fields(
+        &[("tracing", "81 ab 747261636570617265 6e74 a0")],
+        ""
+    ))
+    .is_err());
     // Unknown keys (including number keys) are skipped.
     let mut with_extra = fields(&[("zz", "d6 ff 00 00 00 01")], "");
     with_extra[0] += 1;
@@ -534,7 +658,9 @@ fn msgpack_envelope_validation() {
 #[test]
 fn result_envelopes() {
     for codec in [Codec::Json, Codec::Msgpack] {
-        let inner = codec.encode(&serde_json::json!({"result": 3})).expect("encode");
+        let inner = codec
+            .encode(&serde_json::json!({"result": 3}))
+            .expect("encode");
         for ok in [true, false] {
             let r = codec.encode_result(ok, &inner);
             let (ok2, inner2) = codec.decode_result(&r).expect("decode_result");
@@ -545,7 +671,9 @@ fn result_envelopes() {
         }
     }
     assert_eq!(
-        Codec::Json.encode_result(true, &Payload::from_encoded(&b"{\"a\":1}"[..])).as_bytes(),
+        Codec::Json
+            .encode_result(true, &Payload::from_encoded(&b"{\"a\":1}"[..]))
+            .as_bytes(),
         br#"{"ok":true,"payload":{"a":1}}"#
     );
     // Any key order, extra keys ignored.
@@ -553,13 +681,19 @@ fn result_envelopes() {
     let (ok, inner) = Codec::Json.decode_result(&p).expect("reordered");
     assert!(!ok);
     assert_eq!(inner.as_bytes(), b"[1,2]");
-    assert!(Codec::Json.decode_result(&Payload::from_encoded(&br#"{"ok":true}"#[..])).is_err());
-    assert!(Codec::Json.decode_result(&Payload::from_encoded(&br#"{"ok":1,"payload":1}"#[..])).is_err());
+    assert!(Codec::Json
+        .decode_result(&Payload::from_encoded(&br#"{"ok":true}"#[..]))
+        .is_err());
+    assert!(Codec::Json
+        .decode_result(&Payload::from_encoded(&br#"{"ok":1,"payload":1}"#[..]))
+        .is_err());
     let p = Payload::from_encoded(hex("82 a7 7061796c6f6164 92 01 02 a2 6f6b c3"));
     let (ok, inner) = Codec::Msgpack.decode_result(&p).expect("reordered");
     assert!(ok);
     assert_eq!(inner.as_bytes(), hex("92 01 02").as_slice());
-    assert!(Codec::Msgpack.decode_result(&Payload::from_encoded(hex("81 a2 6f6b c3"))).is_err());
+    assert!(Codec::Msgpack
+        .decode_result(&Payload::from_encoded(hex("81 a2 6f6b c3")))
+        .is_err());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -573,7 +707,12 @@ struct U {
 #[test]
 fn appendix_b_vectors() {
     let mp = |v: &dyn erased::Ser| v.to_msgpack();
-    assert_eq!(mp(&U { u: Bytes::from(vec![1, 2, 3]) }), hex("81 a1 75 c4 03 01 02 03"));
+    assert_eq!(
+        mp(&U {
+            u: Bytes::from(vec![1, 2, 3])
+        }),
+        hex("81 a1 75 c4 03 01 02 03")
+    );
     let big: BigInt = "12345678901234567890".parse().expect("bigint");
     let mut expected = hex("c7 15 00 b4");
     expected.extend_from_slice(b"12345678901234567890");
@@ -582,10 +721,17 @@ fn appendix_b_vectors() {
     assert_eq!(mp(&BigInt::from(5)), hex("d4 00 05"));
     // {a: 1.0, b: 1.5, c: 2^40} as JavaScript numbers (Value::Float): integral floats
     // travel as ints.
-    let nums: Value = [("a", Value::Float(1.0)), ("b", Value::Float(1.5)), ("c", Value::Float(1099511627776.0))]
-        .into_iter()
-        .collect();
-    assert_eq!(mp(&nums), hex("83 a1 61 01 a1 62 cb 3ff8000000000000 a1 63 cf 0000010000000000"));
+    let nums: Value = [
+        ("a", Value::Float(1.0)),
+        ("b", Value::Float(1.5)),
+        ("c", Value::Float(1099511627776.0)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        mp(&nums),
+        hex("83 a1 61 01 a1 62 cb 3ff8000000000000 a1 63 cf 0000010000000000")
+    );
     // {a: undefined, b: [undefined], c: null}
     #[derive(Serialize)]
     struct Undef {
@@ -594,16 +740,26 @@ fn appendix_b_vectors() {
         b: Vec<Option<i32>>,
         c: Option<i32>,
     }
-    assert_eq!(mp(&Undef { a: None, b: vec![None], c: None }), hex("82 a1 62 91 c0 a1 63 c0"));
+    assert_eq!(
+        mp(&Undef {
+            a: None,
+            b: vec![None],
+            c: None
+        }),
+        hex("82 a1 62 91 c0 a1 63 c0")
+    );
 
     // The handshake response frame layout.
     let status: Value = [
         ("type", Value::from("HANDSHAKE_RESP")),
         (
             "status",
-            [("ok", Value::Bool(true)), ("sessionId", Value::from("session-aaaaaaaaaaaa"))]
-                .into_iter()
-                .collect(),
+            [
+                ("ok", Value::Bool(true)),
+                ("sessionId", Value::from("session-aaaaaaaaaaaa")),
+            ]
+            .into_iter()
+            .collect(),
         ),
     ]
     .into_iter()
@@ -632,7 +788,12 @@ fn appendix_b_vectors() {
     ]
     .concat();
     assert_eq!(frame, expected);
-    assert_eq!(Codec::Msgpack.decode_message(Buf::from(frame)).expect("decode"), m);
+    assert_eq!(
+        Codec::Msgpack
+            .decode_message(Buf::from(frame))
+            .expect("decode"),
+        m
+    );
 }
 
 /// A tiny object-safe wrapper so the vector table can mix types.
@@ -654,12 +815,21 @@ mod erased {
 #[test]
 fn json_appendix_a_bytes_bigint_date() {
     // The frame the TS client sent for {u: Uint8Array, big: bigint, d: Date}.
-    let frame = json_frame_with_payload(r#"{"b":{"u":{"$t":"AQID"},"big":{"$b":"12345678901234567890"},"d":{}}}"#);
+    let frame = json_frame_with_payload(
+        r#"{"b":{"u":{"$t":"AQID"},"big":{"$b":"12345678901234567890"},"d":{}}}"#,
+    );
     let m = Codec::Json.decode_message(Buf::from(frame)).expect("frame");
     let v: Value = Codec::Json.decode(&m.payload).expect("value");
     assert_eq!(v["b"]["u"], Value::Bytes(Bytes::from(vec![1, 2, 3])));
-    assert_eq!(v["b"]["big"].as_bigint().map(|b| b.to_string()).as_deref(), Some("12345678901234567890"));
-    assert_eq!(v["b"]["d"], Value::Object(Default::default()), "a Date arrives as {{}}");
+    assert_eq!(
+        v["b"]["big"].as_bigint().map(|b| b.to_string()).as_deref(),
+        Some("12345678901234567890")
+    );
+    assert_eq!(
+        v["b"]["d"],
+        Value::Object(Default::default()),
+        "a Date arrives as {{}}"
+    );
     // Our encoding of the same values.
     let back = Codec::Json.encode(&v).expect("encode");
     assert_eq!(
@@ -667,11 +837,23 @@ fn json_appendix_a_bytes_bigint_date() {
         r#"{"b":{"u":{"$t":"AQID"},"big":{"$b":"12345678901234567890"},"d":{}}}"#
     );
     // A Date refuses the JSON codec with a clear error.
-    let err = Codec::Json.encode(&Date::from_millis(1000)).expect_err("Date over JSON");
-    assert!(err.to_string().contains("Date cannot travel over the JSON codec"), "{err}");
+    let err = Codec::Json
+        .encode(&Date::from_millis(1000))
+        .expect_err("Date over JSON");
+    assert!(
+        err.to_string()
+            .contains("Date cannot travel over the JSON codec"),
+        "{err}"
+    );
     assert!(err.is_encode());
-    let err = Codec::Json.decode::<Date>(&Payload::from_encoded(&b"{}"[..])).expect_err("{} as Date");
-    assert!(err.to_string().contains("Date cannot travel over the JSON codec"), "{err}");
+    let err = Codec::Json
+        .decode::<Date>(&Payload::from_encoded(&b"{}"[..]))
+        .expect_err("{} as Date");
+    assert!(
+        err.to_string()
+            .contains("Date cannot travel over the JSON codec"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -684,11 +866,18 @@ fn dollar_t_null_decodes_like_atob_null() {
     struct X {
         x: Bytes,
     }
-    assert_eq!(Codec::Json.decode::<X>(&p).expect("typed").x.as_slice(), &[0x9e, 0xe9, 0x65]);
+    assert_eq!(
+        Codec::Json.decode::<X>(&p).expect("typed").x.as_slice(),
+        &[0x9e, 0xe9, 0x65]
+    );
     // Unpadded is accepted, URL-safe is rejected.
-    let v: Value = Codec::Json.decode(&Payload::from_encoded(&br#"{"$t":"AQI"}"#[..])).expect("unpadded");
+    let v: Value = Codec::Json
+        .decode(&Payload::from_encoded(&br#"{"$t":"AQI"}"#[..]))
+        .expect("unpadded");
     assert_eq!(v, Value::Bytes(Bytes::from(vec![1, 2])));
-    assert!(Codec::Json.decode::<Value>(&Payload::from_encoded(&br#"{"$t":"-_8="}"#[..])).is_err());
+    assert!(Codec::Json
+        .decode::<Value>(&Payload::from_encoded(&br#"{"$t":"-_8="}"#[..]))
+        .is_err());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -739,16 +928,26 @@ fn sample(with_date: bool) -> Sample {
         note: None,
         ratio: 2.0,
         shape: Shape::Rect { w: 1.0, h: 2.5 },
-        items: vec![Item { name: "a".into(), level: Level::High }],
-        any: [("bytes", Value::Bytes(Bytes::from(vec![9]))), ("n", Value::Int(-1))]
-            .into_iter()
-            .collect(),
+        items: vec![Item {
+            name: "a".into(),
+            level: Level::High,
+        }],
+        any: [
+            ("bytes", Value::Bytes(Bytes::from(vec![9]))),
+            ("n", Value::Int(-1)),
+        ]
+        .into_iter()
+        .collect(),
     }
 }
 
 #[test]
 fn typed_round_trips() {
-    for (codec, with_date) in [(Codec::Json, false), (Codec::Msgpack, true), (Codec::Msgpack, false)] {
+    for (codec, with_date) in [
+        (Codec::Json, false),
+        (Codec::Msgpack, true),
+        (Codec::Msgpack, false),
+    ] {
         let s = sample(with_date);
         let p = codec.encode(&s).expect("encode");
         let back: Sample = codec.decode(&p).expect("decode");
@@ -758,7 +957,10 @@ fn typed_round_trips() {
         assert!(v.get("note").is_none());
         assert_eq!(v.get("when").is_some(), with_date);
         // Unit variants travel as strings.
-        assert_eq!(v["items"].get_index(0).map(|i| &i["level"]), Some(&Value::from("high")));
+        assert_eq!(
+            v["items"].get_index(0).map(|i| &i["level"]),
+            Some(&Value::from("high"))
+        );
         assert_eq!(v["shape"]["kind"], Value::from("rect"));
         // Through Value and back.
         assert_eq!(v.deserialize_into::<Sample>().expect("deserialize_into"), s);
@@ -781,9 +983,19 @@ fn floats_accept_msgpack_ints() {
         d: f32,
     }
     // {a: 1, b: 1.5, c: -2^40, d: 300}, ints in several widths, as JavaScript sends them.
-    let p = Payload::from_encoded(hex("84 a1 61 01 a1 62 cb 3ff8000000000000 a1 63 d3 ffffff0000000000 a1 64 cd 01 2c"));
+    let p = Payload::from_encoded(hex(
+        "84 a1 61 01 a1 62 cb 3ff8000000000000 a1 63 d3 ffffff0000000000 a1 64 cd 01 2c",
+    ));
     let f: F = Codec::Msgpack.decode(&p).expect("ints into floats");
-    assert_eq!(f, F { a: 1.0, b: 1.5, c: -1099511627776.0, d: 300.0 });
+    assert_eq!(
+        f,
+        F {
+            a: 1.0,
+            b: 1.5,
+            c: -1099511627776.0,
+            d: 300.0
+        }
+    );
 }
 
 #[test]
@@ -807,15 +1019,27 @@ fn payload_mismatch_paths() {
         let p = Payload::from_encoded(json.as_bytes().to_vec());
         let m: PayloadMismatch = Codec::Json.decode_checked::<Req>(&p).expect_err("mismatch");
         assert_eq!(m.path, path, "{json}: {}", m.message);
-        assert!(!m.message.contains("line 1"), "location stripped: {}", m.message);
+        assert!(
+            !m.message.contains("line 1"),
+            "location stripped: {}",
+            m.message
+        );
         // The same through msgpack.
         let v: Value = serde_json::from_str(json).expect("json");
         let mp = Codec::Msgpack.encode(&v).expect("msgpack");
-        let m: PayloadMismatch = Codec::Msgpack.decode_checked::<Req>(&mp).expect_err("mismatch");
+        let m: PayloadMismatch = Codec::Msgpack
+            .decode_checked::<Req>(&mp)
+            .expect_err("mismatch");
         assert_eq!(m.path, path, "msgpack {json}: {}", m.message);
     }
     let p = Payload::from_encoded(&b"\"x\""[..]);
-    assert_eq!(Codec::Json.decode_checked::<Req>(&p).expect_err("root").path, "");
+    assert_eq!(
+        Codec::Json
+            .decode_checked::<Req>(&p)
+            .expect_err("root")
+            .path,
+        ""
+    );
 }
 
 #[test]
@@ -835,8 +1059,46 @@ fn encode_rejects_empty_payload() {
             payload: Payload::default(),
         };
         assert!(codec.encode_message(&m).is_err());
-        let m = TransportMessage { payload: codec.encode(&Value::Null).expect("null"), ..m };
+        let m = TransportMessage {
+            payload: codec.encode(&Value::Null).expect("null"),
+            ..m
+        };
         let frame = codec.encode_message(&m).expect("encode");
         assert_eq!(codec.decode_message(Buf::from(frame)).expect("decode"), m);
     }
+}
+
+#[test]
+fn special_values_survive_serde_buffering() {
+    // Internally tagged and untagged enums buffer their content through serde's private
+    // `Content`, which reports itself as human-readable; bytes, bigints and dates must
+    // still decode there.
+    use river_runtime::message::Control;
+    let mut metadata: Value = [
+        ("token", Value::from("valid-x")),
+        ("raw", Value::Bytes(Bytes::from(vec![1, 2, 3]))),
+        ("big", Value::BigInt("123456789012345678901234567890".parse().expect("bigint"))),
+        ("small", Value::BigInt(BigInt::from(-5))),
+    ]
+    .into_iter()
+    .collect();
+    let json = Control::RehandshakeResp { metadata: metadata.clone() };
+    let p = Codec::Json.encode(&json).expect("json");
+    assert_eq!(Codec::Json.decode::<Control>(&p).expect("json back"), json);
+    if let Some(m) = metadata.as_object_mut() {
+        m.insert("when".into(), Value::Date(Date::from_millis(1500)));
+    }
+    let mp = Control::RehandshakeResp { metadata };
+    let p = Codec::Msgpack.encode(&mp).expect("msgpack");
+    assert_eq!(Codec::Msgpack.decode::<Control>(&p).expect("msgpack back"), mp);
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        WithBytes { data: Bytes, at: Date, n: BigInt },
+        Other { x: i32 },
+    }
+    let e = Either::WithBytes { data: Bytes::from(vec![7]), at: Date::from_millis(-1), n: BigInt::from(1u64 << 60) };
+    let p = Codec::Msgpack.encode(&e).expect("msgpack");
+    assert_eq!(Codec::Msgpack.decode::<Either>(&p).expect("back"), e);
 }

@@ -31,7 +31,10 @@ struct Line {
 }
 
 fn load(dir: &str, family: &str) -> Option<Vec<Line>> {
-    let path = shared_dir()?.join("conformance/transcripts").join(dir).join(format!("{family}.jsonl"));
+    let path = shared_dir()?
+        .join("conformance/transcripts")
+        .join(dir)
+        .join(format!("{family}.jsonl"));
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
@@ -61,11 +64,15 @@ fn is_handshake(v: &Value) -> bool {
 /// Blanks the wording of INVALID_REQUEST validation entries.
 fn normalize(v: &mut Value) {
     let Value::Object(m) = v else { return };
-    let Some(Value::Object(p)) = m.get_mut("payload") else { return };
+    let Some(Value::Object(p)) = m.get_mut("payload") else {
+        return;
+    };
     if p.get("code") != Some(&Value::String("INVALID_REQUEST".into())) {
         return;
     }
-    let Some(Value::Object(ex)) = p.get_mut("extras") else { return };
+    let Some(Value::Object(ex)) = p.get_mut("extras") else {
+        return;
+    };
     if let Some(Value::Array(errs)) = ex.get_mut("firstValidationErrors") {
         for e in errs {
             if let Value::Object(em) = e {
@@ -86,8 +93,14 @@ struct Replay {
 
 impl Replay {
     fn decode(&self, raw: &Bytes) -> (TransportMessage, Value) {
-        let m = self.codec.decode_message(raw.clone()).expect("frame decodes");
-        let v = self.codec.decode::<Value>(&m.payload).expect("payload decodes");
+        let m = self
+            .codec
+            .decode_message(raw.clone())
+            .expect("frame decodes");
+        let v = self
+            .codec
+            .decode::<Value>(&m.payload)
+            .expect("payload decodes");
         (m, v)
     }
 
@@ -121,7 +134,10 @@ impl Replay {
                     self.sent,
                     self.last_ack
                 );
-                self.notes.push(format!("{ctx}: ack {} vs recorded {} (timing)", g.ack, e.ack));
+                self.notes.push(format!(
+                    "{ctx}: ack {} vs recorded {} (timing)",
+                    g.ack, e.ack
+                ));
             }
             self.last_ack = g.ack;
             self.seen.insert(g.seq, got.clone());
@@ -133,8 +149,14 @@ impl Replay {
 }
 
 async fn replay(dir: &str, family: &str) {
-    let Some(lines) = load(dir, family) else { return };
-    let codec = if dir == "json" { Codec::Json } else { Codec::Msgpack };
+    let Some(lines) = load(dir, family) else {
+        return;
+    };
+    let codec = if dir == "json" {
+        Codec::Json
+    } else {
+        Codec::Msgpack
+    };
     let mut r = Replay {
         codec,
         family: family.to_string(),
@@ -163,9 +185,16 @@ async fn replay(dir: &str, family: &str) {
             if !l.c2s && !is_handshake(&v) {
                 let result = v.get("payload").and_then(|p| p.get("result")).cloned();
                 if let (Some(Value::Int(n)), Some(Value::Int(res))) = (n.clone(), result) {
-                    contract.counter.store(res - n, std::sync::atomic::Ordering::SeqCst);
-                } else if let (Some(Value::UInt(n)), Some(Value::UInt(res))) = (n.clone(), v.get("payload").and_then(|p| p.get("result")).cloned()) {
-                    contract.counter.store(res as i64 - n as i64, std::sync::atomic::Ordering::SeqCst);
+                    contract
+                        .counter
+                        .store(res - n, std::sync::atomic::Ordering::SeqCst);
+                } else if let (Some(Value::UInt(n)), Some(Value::UInt(res))) = (
+                    n.clone(),
+                    v.get("payload").and_then(|p| p.get("result")).cloned(),
+                ) {
+                    contract
+                        .counter
+                        .store(res as i64 - n as i64, std::sync::atomic::Ordering::SeqCst);
                 }
                 break;
             }
@@ -183,7 +212,9 @@ async fn replay(dir: &str, family: &str) {
             conn = line.conn;
             r.last_ack = 0;
         }
-        let Some(p) = peer.as_mut() else { unreachable!() };
+        let Some(p) = peer.as_mut() else {
+            unreachable!()
+        };
         if line.c2s {
             let (m, v) = r.decode(&line.raw);
             if !is_handshake(&v) {
@@ -202,7 +233,10 @@ async fn replay(dir: &str, family: &str) {
                     r.compare(idx, &line.raw, &b);
                     break;
                 }
-                other => panic!("{family}/{dir} line {}: expected a server frame, got {other:?}", idx + 1),
+                other => panic!(
+                    "{family}/{dir} line {}: expected a server frame, got {other:?}",
+                    idx + 1
+                ),
             }
         }
     }
@@ -213,7 +247,10 @@ async fn replay(dir: &str, family: &str) {
                 match p.read(Duration::from_millis(200)).await {
                     Read::Frame(b) => {
                         let (m, v) = r.decode(&b);
-                        assert!(m.control_flags.is_ack(), "{family}/{dir}: unexpected extra frame {m:?} {v:?}");
+                        assert!(
+                            m.control_flags.is_ack(),
+                            "{family}/{dir}: unexpected extra frame {m:?} {v:?}"
+                        );
                     }
                     Read::Text(t) => panic!("{family}/{dir}: unexpected text frame {t}"),
                     Read::Closed | Read::Timeout => break,

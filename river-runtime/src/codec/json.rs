@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use super::PayloadMismatch;
 use crate::error::Error;
-use crate::message::{ControlFlags, Payload, TransportMessage, Tracing};
+use crate::message::{ControlFlags, Payload, Tracing, TransportMessage};
 
 /// Writes a JSON string literal. Strings without characters that need escaping (the
 /// usual ids and names) are copied directly.
@@ -119,7 +119,8 @@ pub(super) fn decode_message(frame: bytes::Bytes) -> Result<TransportMessage, Er
         .deserialize_map(EnvelopeVisitor)
         .map_err(|e| json_error("invalid JSON frame", e))?;
     de.end().map_err(|e| json_error("invalid JSON frame", e))?;
-    let missing = |name: &str| Error::decode(format!("invalid frame: missing or invalid field `{name}`"));
+    let missing =
+        |name: &str| Error::decode(format!("invalid frame: missing or invalid field `{name}`"));
     let payload = env.payload.ok_or_else(|| missing("payload"))?;
     let payload = slice_payload(&frame, payload)?;
     Ok(TransportMessage {
@@ -192,7 +193,9 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
                 Field::ServiceName => env.service_name = Some(map.next_value()?),
                 Field::ProcedureName => env.procedure_name = Some(map.next_value()?),
                 Field::StreamId => env.stream_id = Some(map.next_value()?),
-                Field::ControlFlags => env.control_flags = Some(map.next_value::<Integer<u32>>()?.0),
+                Field::ControlFlags => {
+                    env.control_flags = Some(map.next_value::<Integer<u32>>()?.0)
+                }
                 Field::Tracing => env.tracing = Some(map.next_value::<TracingObject>()?.0),
                 Field::Payload => env.payload = Some(map.next_value()?),
                 Field::Other => {
@@ -228,13 +231,16 @@ impl Visitor<'_> for IntegerVisitor {
         Ok(v)
     }
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
-        u64::try_from(v).map_err(|_| E::custom(format!("expected a non-negative integer, found {v}")))
+        u64::try_from(v)
+            .map_err(|_| E::custom(format!("expected a non-negative integer, found {v}")))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u64, E> {
         if v.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&v) {
             Ok(v as u64)
         } else {
-            Err(E::custom(format!("expected a non-negative integer, found {v}")))
+            Err(E::custom(format!(
+                "expected a non-negative integer, found {v}"
+            )))
         }
     }
 }
@@ -267,7 +273,8 @@ impl<'de> Visitor<'de> for TracingVisitor {
             }
         }
         Ok(TracingObject(Tracing {
-            traceparent: traceparent.ok_or_else(|| serde::de::Error::missing_field("traceparent"))?,
+            traceparent: traceparent
+                .ok_or_else(|| serde::de::Error::missing_field("traceparent"))?,
             tracestate: tracestate.ok_or_else(|| serde::de::Error::missing_field("tracestate"))?,
         }))
     }
@@ -334,7 +341,8 @@ pub(super) fn decode_result(payload: &Payload) -> Result<(bool, Payload), Error>
     let (ok, raw) = de
         .deserialize_map(ResultVisitor)
         .map_err(|e| json_error("invalid Result payload", e))?;
-    de.end().map_err(|e| json_error("invalid Result payload", e))?;
+    de.end()
+        .map_err(|e| json_error("invalid Result payload", e))?;
     Ok((ok, slice_payload(frame, raw)?))
 }
 

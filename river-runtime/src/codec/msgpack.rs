@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::{PayloadMismatch, MAX_DEPTH};
 use crate::error::Error;
-use crate::message::{ControlFlags, Payload, TransportMessage, Tracing};
+use crate::message::{ControlFlags, Payload, Tracing, TransportMessage};
 
 /// A `Vec<u8>` write never fails; rmp's API still returns `Result`.
 fn infallible<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, Error> {
@@ -151,7 +151,9 @@ impl<'a> Reader<'a> {
             m @ 0x80..=0x8f => Ok(u32::from(m & 0x0f)),
             0xde => Ok(u32::from(self.u16()?)),
             0xdf => self.u32(),
-            m => Err(Error::decode(format!("{what} is not a msgpack map (marker 0x{m:02x})"))),
+            m => Err(Error::decode(format!(
+                "{what} is not a msgpack map (marker 0x{m:02x})"
+            ))),
         }
     }
 
@@ -201,7 +203,9 @@ impl<'a> Reader<'a> {
     /// JavaScript integer too).
     fn uint(&mut self, field: &str) -> Result<u64, Error> {
         let bad = |what: &dyn std::fmt::Display| {
-            Error::decode(format!("invalid frame: `{field}` must be a non-negative integer, found {what}"))
+            Error::decode(format!(
+                "invalid frame: `{field}` must be a non-negative integer, found {what}"
+            ))
         };
         let m = self.u8()?;
         let signed = |v: i64| u64::try_from(v).map_err(|_| bad(&v));
@@ -343,9 +347,9 @@ impl<'a> Reader<'a> {
                 if children > (self.buf.len() - self.pos.min(self.buf.len())) as u64 {
                     return Err(truncated());
                 }
-                let slot = stack
-                    .get_mut(depth)
-                    .ok_or_else(|| Error::decode(format!("msgpack nesting deeper than {MAX_DEPTH}")))?;
+                let slot = stack.get_mut(depth).ok_or_else(|| {
+                    Error::decode(format!("msgpack nesting deeper than {MAX_DEPTH}"))
+                })?;
                 *slot = remaining;
                 depth += 1;
                 remaining = children;
@@ -371,7 +375,10 @@ impl<'a> Reader<'a> {
             }
         }
         match (traceparent, tracestate) {
-            (Some(traceparent), Some(tracestate)) => Ok(Tracing { traceparent, tracestate }),
+            (Some(traceparent), Some(tracestate)) => Ok(Tracing {
+                traceparent,
+                tracestate,
+            }),
             _ => Err(Error::decode(
                 "invalid frame: `tracing` needs string `traceparent` and `tracestate`",
             )),
@@ -439,7 +446,8 @@ pub(super) fn encode_value<T: Serialize + ?Sized>(value: &T) -> Result<Payload, 
 pub(super) fn decode_value<T: DeserializeOwned>(payload: &Payload) -> Result<T, PayloadMismatch> {
     let mut de = rmp_serde::Deserializer::from_read_ref(payload.as_bytes());
     de.set_max_depth(MAX_DEPTH);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| PayloadMismatch::from_path_error(e, |e| e.to_string()))
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| PayloadMismatch::from_path_error(e, |e| e.to_string()))
 }
 
 pub(super) fn encode_result(ok: bool, inner: &Payload) -> Payload {
@@ -528,7 +536,10 @@ mod tests {
             assert_eq!(skip_len(&padded).unwrap(), case.len(), "case {case:02x?}");
             // Every strict prefix is truncated.
             for cut in 0..case.len() {
-                assert!(skip_len(&case[..cut]).is_err(), "prefix {cut} of {case:02x?}");
+                assert!(
+                    skip_len(&case[..cut]).is_err(),
+                    "prefix {cut} of {case:02x?}"
+                );
             }
         }
         assert!(skip_len(&[0xc1]).is_err());

@@ -69,7 +69,11 @@ pub(crate) fn close_ws(mut ws: Ws) {
 }
 
 /// Encodes a handshake response frame (seq 0, ack 0, flags 0, random stream id).
-pub(crate) fn handshake_frame(server: &ServerShared, to: &str, status: HandshakeStatus) -> Result<Bytes, Error> {
+pub(crate) fn handshake_frame(
+    server: &ServerShared,
+    to: &str,
+    status: HandshakeStatus,
+) -> Result<Bytes, Error> {
     let codec = server.codec;
     let payload = codec.encode(&HandshakeResponse {
         kind: HandshakeResponseTag::HandshakeResp,
@@ -92,7 +96,13 @@ pub(crate) fn handshake_frame(server: &ServerShared, to: &str, status: Handshake
 }
 
 /// Sends a handshake rejection, then closes.
-async fn reject(server: &ServerShared, mut ws: Ws, to: &str, code: HandshakeErrorCode, reason: String) {
+async fn reject(
+    server: &ServerShared,
+    mut ws: Ws,
+    to: &str,
+    code: HandshakeErrorCode,
+    reason: String,
+) {
     let status = HandshakeStatus::Err {
         ok: crate::message::False,
         reason,
@@ -106,7 +116,11 @@ async fn reject(server: &ServerShared, mut ws: Ws, to: &str, code: HandshakeErro
 
 /// Waits for the first binary frame until `deadline`; `None` means give up (the socket
 /// has been dealt with).
-async fn first_frame(ws: &mut Ws, deadline: Instant, shutdown: &mut watch::Receiver<bool>) -> Option<Bytes> {
+async fn first_frame(
+    ws: &mut Ws,
+    deadline: Instant,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<Bytes> {
     loop {
         let next = tokio::select! {
             r = tokio::time::timeout_at(deadline, ws.next()) => r,
@@ -147,7 +161,14 @@ async fn handle_conn(
         Ok(r) => r,
         Err(_) => {
             let reason = "received invalid handshake request".to_string();
-            reject(&server, ws, &from, HandshakeErrorCode::MalformedHandshake, reason).await;
+            reject(
+                &server,
+                ws,
+                &from,
+                HandshakeErrorCode::MalformedHandshake,
+                reason,
+            )
+            .await;
             return;
         }
     };
@@ -157,7 +178,14 @@ async fn handle_conn(
             ACCEPTED_PROTOCOL_VERSIONS.join(","),
             req.protocol_version
         );
-        reject(&server, ws, &from, HandshakeErrorCode::ProtocolVersionMismatch, reason).await;
+        reject(
+            &server,
+            ws,
+            &from,
+            HandshakeErrorCode::ProtocolVersionMismatch,
+            reason,
+        )
+        .await;
         return;
     }
 
@@ -208,7 +236,14 @@ async fn handle_conn(
                 match reply_rx.await {
                     Ok(AttachReply::Accepted) => return,
                     Ok(AttachReply::Rejected { ws, reason }) => {
-                        reject(&server, ws, &from, HandshakeErrorCode::SessionStateMismatch, reason).await;
+                        reject(
+                            &server,
+                            ws,
+                            &from,
+                            HandshakeErrorCode::SessionStateMismatch,
+                            reason,
+                        )
+                        .await;
                         return;
                     }
                     Ok(AttachReply::Gone { ws: back }) => {
@@ -243,7 +278,14 @@ async fn handle_conn(
                     req.session_id
                 )
             };
-            reject(&server, ws, &from, HandshakeErrorCode::SessionStateMismatch, reason).await;
+            reject(
+                &server,
+                ws,
+                &from,
+                HandshakeErrorCode::SessionStateMismatch,
+                reason,
+            )
+            .await;
             return;
         }
         let (shared, rx, instance) = new_session(&server, &from, &req.session_id, metadata.clone());
@@ -286,7 +328,14 @@ async fn handle_conn(
             }
             Decision::Full => {
                 let reason = "server session limit reached".to_string();
-                reject(&server, ws, &from, HandshakeErrorCode::RejectedByCustomHandler, reason).await;
+                reject(
+                    &server,
+                    ws,
+                    &from,
+                    HandshakeErrorCode::RejectedByCustomHandler,
+                    reason,
+                )
+                .await;
                 return;
             }
         }

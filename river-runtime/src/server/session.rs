@@ -53,7 +53,10 @@ pub(crate) enum Cmd {
         close: bool,
     },
     /// A server cancel (`ctx.cancel`, uncaught failure).
-    Cancel { stream: StreamRef, error: ProtocolError },
+    Cancel {
+        stream: StreamRef,
+        error: ProtocolError,
+    },
     /// Send `REHANDSHAKE_REQ`.
     Rehandshake,
     /// A transparent reconnect: adopt this connection if the states agree.
@@ -325,9 +328,9 @@ impl SessionTask {
             Event::Cmd(None) => self.destroy(),
             Event::Frame(Some(Ok(Message::Binary(b)))) => self.on_frame(b),
             Event::Frame(Some(Ok(Message::Text(_)))) => self.destroy(),
-            Event::Frame(Some(Ok(Message::Close(_)))) | Event::Frame(Some(Err(_))) | Event::Frame(None) => {
-                self.connection_lost()
-            }
+            Event::Frame(Some(Ok(Message::Close(_))))
+            | Event::Frame(Some(Err(_)))
+            | Event::Frame(None) => self.connection_lost(),
             Event::Frame(Some(Ok(_))) => {}
             Event::Tick => self.on_tick(),
             Event::Grace => self.destroy(),
@@ -399,7 +402,8 @@ impl SessionTask {
         self.outbox.clear();
         self.heartbeat = None;
         if self.grace_deadline.is_none() {
-            self.grace_deadline = Some(Instant::now() + self.server.options.session.session_disconnect_grace);
+            self.grace_deadline =
+                Some(Instant::now() + self.server.options.session.session_disconnect_grace);
         }
     }
 
@@ -476,7 +480,10 @@ impl SessionTask {
     /// Stamps and queues one frame (buffered even while disconnected).
     fn send(&mut self, stream_id: &str, flags: ControlFlags, payload: Payload) {
         let codec = self.codec();
-        match self.state.stamp(codec, Outgoing::new(stream_id, flags, payload)) {
+        match self
+            .state
+            .stamp(codec, Outgoing::new(stream_id, flags, payload))
+        {
             Ok(frame) => {
                 if self.conn.is_some() {
                     self.outbox.push(frame);
@@ -501,7 +508,10 @@ impl SessionTask {
     }
 
     fn tombstone(&mut self, id: &str) {
-        let cap = self.server.options.max_cancelled_stream_tombstones_per_session;
+        let cap = self
+            .server
+            .options
+            .max_cancelled_stream_tombstones_per_session;
         if cap == 0 {
             return;
         }
@@ -546,18 +556,26 @@ impl SessionTask {
     }
 
     fn maybe_cleanup(&mut self, id: &str) {
-        if self.streams.get(id).is_some_and(|e| !e.req_open && !e.res_open) {
+        if self
+            .streams
+            .get(id)
+            .is_some_and(|e| !e.req_open && !e.res_open)
+        {
             self.remove_stream(id);
         }
     }
 
     /// Looks up the live stream a command refers to.
     fn live(&mut self, stream: &StreamRef) -> Option<&mut StreamEntry> {
-        self.streams.get_mut(&*stream.id).filter(|e| e.gen == stream.gen)
+        self.streams
+            .get_mut(&*stream.id)
+            .filter(|e| e.gen == stream.gen)
     }
 
     fn close_response(&mut self, stream: &StreamRef) {
-        let Some(entry) = self.live(stream) else { return };
+        let Some(entry) = self.live(stream) else {
+            return;
+        };
         if !entry.res_open {
             return;
         }
@@ -583,7 +601,9 @@ impl SessionTask {
             }
             Cmd::CloseRes { stream } => self.close_response(&stream),
             Cmd::Finish { stream, outcome } => {
-                let Some(entry) = self.live(&stream) else { return };
+                let Some(entry) = self.live(&stream) else {
+                    return;
+                };
                 match outcome {
                     Ok(payload) => {
                         if entry.res_open {
@@ -605,7 +625,9 @@ impl SessionTask {
                 err_item,
                 close,
             } => {
-                let Some(entry) = self.live(&stream) else { return };
+                let Some(entry) = self.live(&stream) else {
+                    return;
+                };
                 if !entry.res_open {
                     return;
                 }
@@ -629,7 +651,8 @@ impl SessionTask {
                     };
                     self.send(REHANDSHAKE_STREAM_ID, ControlFlags::NONE, payload);
                     if self.rehandshake_deadline.is_none() {
-                        self.rehandshake_deadline = Some(Instant::now() + self.server.options.session.handshake_timeout);
+                        self.rehandshake_deadline =
+                            Some(Instant::now() + self.server.options.session.handshake_timeout);
                     }
                 }
             }
@@ -706,7 +729,9 @@ impl SessionTask {
                 return;
             }
         }
-        let Some(validator) = self.server.validator.clone() else { return };
+        let Some(validator) = self.server.validator.clone() else {
+            return;
+        };
         let prev = match self.shared.metadata.read() {
             Ok(g) => g.clone(),
             Err(p) => p.into_inner().clone(),
@@ -746,22 +771,33 @@ impl SessionTask {
             return;
         }
         let Some(service) = msg.service_name.as_deref() else {
-            self.send_cancel(id, &invalid_request("missing service name in stream open message"));
+            self.send_cancel(
+                id,
+                &invalid_request("missing service name in stream open message"),
+            );
             return;
         };
         let Some(procedure) = msg.procedure_name.as_deref() else {
-            self.send_cancel(id, &invalid_request("missing procedure name in stream open message"));
+            self.send_cancel(
+                id,
+                &invalid_request("missing procedure name in stream open message"),
+            );
             return;
         };
         let server = self.server.clone();
         let Some(svc) = server.router.service(service) else {
-            self.send_cancel(id, &invalid_request(&format!("couldn't find service {service}")));
+            self.send_cancel(
+                id,
+                &invalid_request(&format!("couldn't find service {service}")),
+            );
             return;
         };
         let Some(proc) = svc.get(procedure) else {
             self.send_cancel(
                 id,
-                &invalid_request(&format!("couldn't find a matching procedure for {service}.{procedure}")),
+                &invalid_request(&format!(
+                    "couldn't find a matching procedure for {service}.{procedure}"
+                )),
             );
             return;
         };
@@ -807,11 +843,15 @@ impl SessionTask {
     fn on_stream_message(&mut self, msg: TransportMessage) {
         let codec = self.codec();
         let id = msg.stream_id.as_str();
-        let Some(entry) = self.streams.get_mut(id) else { return };
+        let Some(entry) = self.streams.get_mut(id) else {
+            return;
+        };
         let flags = msg.control_flags;
         if flags.is_cancel() {
             let error = match codec.decode_checked::<ClientCancel>(&msg.payload) {
-                Ok(c) if c.payload.code == "CANCEL" => ProtocolError::new(ProtocolErrorCode::Cancel, c.payload.message),
+                Ok(c) if c.payload.code == "CANCEL" => {
+                    ProtocolError::new(ProtocolErrorCode::Cancel, c.payload.message)
+                }
                 _ => ProtocolError::new(
                     ProtocolErrorCode::Cancel,
                     "stream cancelled, client sent invalid payload",
@@ -834,15 +874,15 @@ impl SessionTask {
             return;
         }
         if !entry.req_open {
-            self.server_cancel(id, invalid_request("received message after request stream is closed"));
+            self.server_cancel(
+                id,
+                invalid_request("received message after request stream is closed"),
+            );
             return;
         }
         let closed = flags.is_closed();
         let data_mismatch = match &entry.sink {
-            Some(sink) if entry.kind.has_requests() => match sink.push_payload(codec, &msg.payload) {
-                Ok(()) => None,
-                Err(m) => Some(m),
-            },
+            Some(sink) if entry.kind.has_requests() => sink.push_payload(codec, &msg.payload).err(),
             _ => match codec.decode_checked::<Control>(&msg.payload) {
                 Ok(_) if closed => {
                     self.close_request(id);
@@ -855,7 +895,9 @@ impl SessionTask {
                 Err(m) => Some(m),
             },
         };
-        let Some(entry) = self.streams.get_mut(id) else { return };
+        let Some(entry) = self.streams.get_mut(id) else {
+            return;
+        };
         match data_mismatch {
             None => {
                 if closed {
@@ -863,7 +905,8 @@ impl SessionTask {
                 }
             }
             Some(mismatch) => {
-                let is_control_close = closed && codec.decode_checked::<Control>(&msg.payload).is_ok();
+                let is_control_close =
+                    closed && codec.decode_checked::<Control>(&msg.payload).is_ok();
                 if is_control_close && entry.kind.has_requests() {
                     self.close_request(id);
                     return;

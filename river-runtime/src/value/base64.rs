@@ -3,14 +3,14 @@
 
 use std::fmt;
 
-
 /// Displays bytes as padded standard base64 (what `btoa` produces), without an
 /// intermediate `String` when the serializer supports `collect_str`.
 pub(crate) struct Base64Display<'a>(pub(crate) &'a [u8]);
 
 impl fmt::Display for Base64Display<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        base64::display::Base64Display::new(self.0, &base64::engine::general_purpose::STANDARD).fmt(f)
+        base64::display::Base64Display::new(self.0, &base64::engine::general_purpose::STANDARD)
+            .fmt(f)
     }
 }
 
@@ -53,7 +53,11 @@ pub(crate) fn atob(input: &str) -> Result<Vec<u8>, InvalidBase64> {
     let raw = input.as_bytes();
     let stripped: Vec<u8>;
     let mut data: &[u8] = if raw.iter().copied().any(is_ascii_whitespace) {
-        stripped = raw.iter().copied().filter(|b| !is_ascii_whitespace(*b)).collect();
+        stripped = raw
+            .iter()
+            .copied()
+            .filter(|b| !is_ascii_whitespace(*b))
+            .collect();
         &stripped
     } else {
         raw

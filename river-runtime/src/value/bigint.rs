@@ -168,9 +168,8 @@ pub(crate) fn js_bigint(p: JsPrim<'_>) -> Result<BigInt, String> {
         JsPrim::Str(s) => s.parse::<BigInt>().map_err(|e| e.to_string()),
         JsPrim::Int(i) => Ok(BigInt::from(i)),
         JsPrim::UInt(u) => Ok(BigInt::from(u)),
-        JsPrim::Float(f) => {
-            bigint_from_f64(f).ok_or_else(|| format!("the number {f} cannot be converted to a BigInt"))
-        }
+        JsPrim::Float(f) => bigint_from_f64(f)
+            .ok_or_else(|| format!("the number {f} cannot be converted to a BigInt")),
         JsPrim::Bool(b) => Ok(BigInt::from(u8::from(b))),
         JsPrim::BigInt(b) => Ok(b),
         JsPrim::Null => Err("cannot convert null to a BigInt".into()),
@@ -187,7 +186,11 @@ impl Serialize for BigInt {
         } else {
             let mut body = Vec::new();
             ext::encode_bigint_body(&self.0, &mut body);
-            ext::Ext { tag: ext::EXT_BIGINT, data: &body }.serialize(s)
+            ext::Ext {
+                tag: ext::EXT_BIGINT,
+                data: &body,
+            }
+            .serialize(s)
         }
     }
 }
@@ -266,7 +269,10 @@ mod tests {
         assert_eq!(p("0x1f").as_deref(), Some("31"));
         assert_eq!(p("0b101").as_deref(), Some("5"));
         assert_eq!(p("0o17").as_deref(), Some("15"));
-        assert_eq!(p("123456789012345678901234567890").as_deref(), Some("123456789012345678901234567890"));
+        assert_eq!(
+            p("123456789012345678901234567890").as_deref(),
+            Some("123456789012345678901234567890")
+        );
         assert_eq!(p("1.5"), None);
         assert_eq!(p("1e3"), None);
         assert_eq!(p("-0x10"), None);
@@ -278,9 +284,15 @@ mod tests {
 
     #[test]
     fn from_f64_is_exact() {
-        assert_eq!(bigint_from_f64(1e20).unwrap().to_string(), "100000000000000000000");
+        assert_eq!(
+            bigint_from_f64(1e20).unwrap().to_string(),
+            "100000000000000000000"
+        );
         assert_eq!(bigint_from_f64(-3.0).unwrap().to_string(), "-3");
-        assert_eq!(bigint_from_f64(-9.223372036854776e18).unwrap().to_string(), "-9223372036854775808");
+        assert_eq!(
+            bigint_from_f64(-9.223372036854776e18).unwrap().to_string(),
+            "-9223372036854775808"
+        );
         assert!(bigint_from_f64(1.5).is_none());
         assert!(bigint_from_f64(f64::NAN).is_none());
         assert!(bigint_from_f64(f64::INFINITY).is_none());

@@ -207,7 +207,11 @@ impl Serialize for Date {
         let mut buf = [0u8; 12];
         let len = self.timestamp_data(&mut buf);
         let data = buf.get(..len).unwrap_or(&buf);
-        ext::Ext { tag: ext::EXT_TIMESTAMP, data }.serialize(s)
+        ext::Ext {
+            tag: ext::EXT_TIMESTAMP,
+            data,
+        }
+        .serialize(s)
     }
 }
 
@@ -244,7 +248,18 @@ mod tests {
 
     #[test]
     fn millis_round_trip_and_floor() {
-        for ms in [0, 1, 999, 1000, -1, -999, -1000, -1001, 1_709_210_096_789, -62_135_596_800_000] {
+        for ms in [
+            0,
+            1,
+            999,
+            1000,
+            -1,
+            -999,
+            -1000,
+            -1001,
+            1_709_210_096_789,
+            -62_135_596_800_000,
+        ] {
             assert_eq!(Date::from_millis(ms).millis(), ms);
         }
         let d = Date::from_millis(-1);
@@ -253,11 +268,26 @@ mod tests {
 
     #[test]
     fn iso_strings_match_javascript() {
-        assert_eq!(Date::from_millis(0).to_iso_string(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(Date::from_millis(1_709_210_096_789).to_iso_string(), "2024-02-29T12:34:56.789Z");
-        assert_eq!(Date::from_millis(-1).to_iso_string(), "1969-12-31T23:59:59.999Z");
-        assert_eq!(Date::from_millis(-62_198_755_200_000).to_iso_string(), "-000001-01-01T00:00:00.000Z");
-        assert_eq!(Date::from_millis(8_640_000_000_000_000).to_iso_string(), "+275760-09-13T00:00:00.000Z");
+        assert_eq!(
+            Date::from_millis(0).to_iso_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            Date::from_millis(1_709_210_096_789).to_iso_string(),
+            "2024-02-29T12:34:56.789Z"
+        );
+        assert_eq!(
+            Date::from_millis(-1).to_iso_string(),
+            "1969-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            Date::from_millis(-62_198_755_200_000).to_iso_string(),
+            "-000001-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            Date::from_millis(8_640_000_000_000_000).to_iso_string(),
+            "+275760-09-13T00:00:00.000Z"
+        );
     }
 
     #[test]
@@ -280,16 +310,34 @@ mod tests {
         // 1.5 s: timestamp64 with nsec = 5e8.
         let t64 = enc(Date::from_millis(1500));
         assert_eq!(t64.len(), 8);
-        assert_eq!(u64::from_be_bytes(t64.clone().try_into().unwrap()), (500_000_000u64 << 34) | 1);
+        assert_eq!(
+            u64::from_be_bytes(t64.clone().try_into().unwrap()),
+            (500_000_000u64 << 34) | 1
+        );
         // 2^32 s exactly: too big for timestamp32.
         assert_eq!(enc(Date::from_parts(1 << 32, 0).unwrap()).len(), 8);
         // Negative: timestamp96.
         let t96 = enc(Date::from_millis(-1));
-        assert_eq!(t96, [&999_000_000u32.to_be_bytes()[..], &(-1i64).to_be_bytes()[..]].concat());
-        for d in [Date::from_millis(1000), Date::from_millis(1500), Date::from_millis(-1), Date::from_parts(1 << 40, 7).unwrap()] {
+        assert_eq!(
+            t96,
+            [
+                &999_000_000u32.to_be_bytes()[..],
+                &(-1i64).to_be_bytes()[..]
+            ]
+            .concat()
+        );
+        for d in [
+            Date::from_millis(1000),
+            Date::from_millis(1500),
+            Date::from_millis(-1),
+            Date::from_parts(1 << 40, 7).unwrap(),
+        ] {
             assert_eq!(Date::from_timestamp_data(&enc(d)).unwrap(), d);
         }
         assert!(Date::from_timestamp_data(&[0; 5]).is_err());
-        assert!(Date::from_timestamp_data(&[0xff; 8]).is_err(), "nsec above 1e9");
+        assert!(
+            Date::from_timestamp_data(&[0xff; 8]).is_err(),
+            "nsec above 1e9"
+        );
     }
 }

@@ -12,7 +12,8 @@ use std::fmt;
 
 use serde::de::value::BytesDeserializer;
 use serde::de::{
-    self, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess, Visitor,
+    self, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess,
+    Visitor,
 };
 use serde::forward_to_deserialize_any;
 
@@ -78,13 +79,19 @@ impl<'de> ValueDeserializer<'de> {
             Value::BigInt(b) => {
                 let mut data = Vec::new();
                 ext::encode_bigint_body(&b.0, &mut data);
-                visitor.visit_newtype_struct(ExtDeserializer { tag: ext::EXT_BIGINT, data: &data })
+                visitor.visit_newtype_struct(ExtDeserializer {
+                    tag: ext::EXT_BIGINT,
+                    data: &data,
+                })
             }
             Value::Date(d) => {
                 let mut buf = [0u8; 12];
                 let len = d.timestamp_data(&mut buf);
                 let data = buf.get(..len).unwrap_or(&buf);
-                visitor.visit_newtype_struct(ExtDeserializer { tag: ext::EXT_TIMESTAMP, data })
+                visitor.visit_newtype_struct(ExtDeserializer {
+                    tag: ext::EXT_TIMESTAMP,
+                    data,
+                })
             }
             Value::Array(items) => {
                 let mut seq = SeqDeserializer { iter: items.iter() };
@@ -92,7 +99,10 @@ impl<'de> ValueDeserializer<'de> {
                 if seq.iter.len() == 0 {
                     Ok(out)
                 } else {
-                    Err(de::Error::invalid_length(items.len(), &"fewer elements in array"))
+                    Err(de::Error::invalid_length(
+                        items.len(),
+                        &"fewer elements in array",
+                    ))
                 }
             }
             Value::Object(map) => visitor.visit_map(MapDeserializer {
@@ -140,7 +150,9 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
     }
     fn deserialize_u64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ValueError> {
         match self.value {
-            Value::Float(f) if *f >= 0.0 && f.fract() == 0.0 && *f < 18_446_744_073_709_551_616.0 => {
+            Value::Float(f)
+                if *f >= 0.0 && f.fract() == 0.0 && *f < 18_446_744_073_709_551_616.0 =>
+            {
                 v.visit_u64(*f as u64)
             }
             _ => self.deserialize_any_inner(v),
@@ -223,7 +235,10 @@ struct SeqDeserializer<'de> {
 
 impl<'de> SeqAccess<'de> for SeqDeserializer<'de> {
     type Error = ValueError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, ValueError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, ValueError> {
         match self.iter.next() {
             Some(v) => seed.deserialize(ValueDeserializer::new(v)).map(Some),
             None => Ok(None),
@@ -241,16 +256,23 @@ struct MapDeserializer<'de> {
 
 impl<'de> MapAccess<'de> for MapDeserializer<'de> {
     type Error = ValueError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, ValueError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, ValueError> {
         match self.iter.next() {
             Some((k, v)) => {
                 self.value = Some(v);
-                seed.deserialize(de::value::BorrowedStrDeserializer::new(k)).map(Some)
+                seed.deserialize(de::value::BorrowedStrDeserializer::new(k))
+                    .map(Some)
             }
             None => Ok(None),
         }
     }
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ValueError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, ValueError> {
         match self.value.take() {
             Some(v) => seed.deserialize(ValueDeserializer::new(v)),
             None => Err(de::Error::custom("map value requested before its key")),
@@ -269,7 +291,10 @@ struct EnumDeserializer<'de> {
 impl<'de> EnumAccess<'de> for EnumDeserializer<'de> {
     type Error = ValueError;
     type Variant = ValueDeserializer<'de>;
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant), ValueError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), ValueError> {
         let v = seed.deserialize(de::value::BorrowedStrDeserializer::new(self.variant))?;
         Ok((v, ValueDeserializer::new(self.value)))
     }
@@ -283,10 +308,17 @@ impl<'de> VariantAccess<'de> for ValueDeserializer<'de> {
             _ => Err(de::Error::custom("expected a unit variant")),
         }
     }
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, ValueError> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, ValueError> {
         seed.deserialize(self)
     }
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, ValueError> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ValueError> {
         de::Deserializer::deserialize_seq(self, visitor)
     }
     fn struct_variant<V: Visitor<'de>>(
@@ -332,7 +364,10 @@ struct ExtSeq<'b> {
 
 impl<'de> SeqAccess<'de> for ExtSeq<'_> {
     type Error = ValueError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, ValueError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, ValueError> {
         if let Some(tag) = self.tag.take() {
             return seed.deserialize(tag.into_deserializer()).map(Some);
         }

@@ -143,14 +143,30 @@ pub(crate) fn decode_bigint_body(data: &[u8]) -> Result<BigInt, String> {
     let (value, rest): (BigInt, &[u8]) = match marker {
         0x00..=0x7f => (BigInt::from(marker), rest),
         0xe0..=0xff => (BigInt::from(marker as i8), rest),
-        0xcc => take::<1>(rest).map(|(b, r)| (BigInt::from(b[0]), r)).ok_or(TRUNCATED)?,
-        0xcd => take::<2>(rest).map(|(b, r)| (BigInt::from(u16::from_be_bytes(b)), r)).ok_or(TRUNCATED)?,
-        0xce => take::<4>(rest).map(|(b, r)| (BigInt::from(u32::from_be_bytes(b)), r)).ok_or(TRUNCATED)?,
-        0xcf => take::<8>(rest).map(|(b, r)| (BigInt::from(u64::from_be_bytes(b)), r)).ok_or(TRUNCATED)?,
-        0xd0 => take::<1>(rest).map(|(b, r)| (BigInt::from(b[0] as i8), r)).ok_or(TRUNCATED)?,
-        0xd1 => take::<2>(rest).map(|(b, r)| (BigInt::from(i16::from_be_bytes(b)), r)).ok_or(TRUNCATED)?,
-        0xd2 => take::<4>(rest).map(|(b, r)| (BigInt::from(i32::from_be_bytes(b)), r)).ok_or(TRUNCATED)?,
-        0xd3 => take::<8>(rest).map(|(b, r)| (BigInt::from(i64::from_be_bytes(b)), r)).ok_or(TRUNCATED)?,
+        0xcc => take::<1>(rest)
+            .map(|(b, r)| (BigInt::from(b[0]), r))
+            .ok_or(TRUNCATED)?,
+        0xcd => take::<2>(rest)
+            .map(|(b, r)| (BigInt::from(u16::from_be_bytes(b)), r))
+            .ok_or(TRUNCATED)?,
+        0xce => take::<4>(rest)
+            .map(|(b, r)| (BigInt::from(u32::from_be_bytes(b)), r))
+            .ok_or(TRUNCATED)?,
+        0xcf => take::<8>(rest)
+            .map(|(b, r)| (BigInt::from(u64::from_be_bytes(b)), r))
+            .ok_or(TRUNCATED)?,
+        0xd0 => take::<1>(rest)
+            .map(|(b, r)| (BigInt::from(b[0] as i8), r))
+            .ok_or(TRUNCATED)?,
+        0xd1 => take::<2>(rest)
+            .map(|(b, r)| (BigInt::from(i16::from_be_bytes(b)), r))
+            .ok_or(TRUNCATED)?,
+        0xd2 => take::<4>(rest)
+            .map(|(b, r)| (BigInt::from(i32::from_be_bytes(b)), r))
+            .ok_or(TRUNCATED)?,
+        0xd3 => take::<8>(rest)
+            .map(|(b, r)| (BigInt::from(i64::from_be_bytes(b)), r))
+            .ok_or(TRUNCATED)?,
         0xca | 0xcb => {
             let (f, r) = if marker == 0xca {
                 take::<4>(rest).map(|(b, r)| (f64::from(f32::from_be_bytes(b)), r))
@@ -177,8 +193,8 @@ pub(crate) fn decode_bigint_body(data: &[u8]) -> Result<BigInt, String> {
         }
         other => {
             return Err(format!(
-                "bigint extension data must be a msgpack number or string, found marker 0x{other:02x}"
-            ))
+            "bigint extension data must be a msgpack number or string, found marker 0x{other:02x}"
+        ))
         }
     };
     if !rest.is_empty() {
@@ -203,14 +219,30 @@ mod tests {
         assert_eq!(body(&BigInt::from(-1)), vec![0xff]);
         assert_eq!(body(&BigInt::from(200)), vec![0xcc, 200]);
         assert_eq!(body(&BigInt::from(-200)), vec![0xd1, 0xff, 0x38]);
-        assert_eq!(body(&BigInt::from(1u64 << 40)), vec![0xcf, 0, 0, 1, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            body(&BigInt::from(1u64 << 40)),
+            vec![0xcf, 0, 0, 1, 0, 0, 0, 0, 0]
+        );
         let max = BigInt::from(super::super::MAX_SAFE_INTEGER);
         assert_eq!(body(&max)[0], 0xcf);
         let over = BigInt::from(super::super::MAX_SAFE_INTEGER + 1);
         assert_eq!(body(&over), [&[0xb0][..], b"9007199254740992"].concat());
         let neg_over = BigInt::from(-super::super::MAX_SAFE_INTEGER - 1);
-        assert_eq!(body(&neg_over), [&[0xb1][..], b"-9007199254740992"].concat());
-        for v in [5i128, -1, 200, -200, 1 << 40, 1 << 53, -(1 << 60), 12345678901234567890, -(1 << 100)] {
+        assert_eq!(
+            body(&neg_over),
+            [&[0xb1][..], b"-9007199254740992"].concat()
+        );
+        for v in [
+            5i128,
+            -1,
+            200,
+            -200,
+            1 << 40,
+            1 << 53,
+            -(1 << 60),
+            12345678901234567890,
+            -(1 << 100),
+        ] {
             let v = BigInt::from(v);
             assert_eq!(decode_bigint_body(&body(&v)).unwrap(), v);
         }
@@ -225,13 +257,22 @@ mod tests {
         assert!(decode_bigint_body(&[0x90]).is_err(), "array");
         assert!(decode_bigint_body(&[0x05, 0x05]).is_err(), "extra bytes");
         assert!(decode_bigint_body(&[0xcd, 0x01]).is_err(), "truncated");
-        assert!(decode_bigint_body(&[0xa3, b'1', b'2']).is_err(), "truncated str");
-        assert!(decode_bigint_body(&[0xa3, b'1', b'.', b'5']).is_err(), "not an integer");
+        assert!(
+            decode_bigint_body(&[0xa3, b'1', b'2']).is_err(),
+            "truncated str"
+        );
+        assert!(
+            decode_bigint_body(&[0xa3, b'1', b'.', b'5']).is_err(),
+            "not an integer"
+        );
         let mut f = vec![0xcb];
         f.extend_from_slice(&1.5f64.to_be_bytes());
         assert!(decode_bigint_body(&f).is_err());
         let mut f = vec![0xcb];
         f.extend_from_slice(&1e20f64.to_be_bytes());
-        assert_eq!(decode_bigint_body(&f).unwrap().to_string(), "100000000000000000000");
+        assert_eq!(
+            decode_bigint_body(&f).unwrap().to_string(),
+            "100000000000000000000"
+        );
     }
 }

@@ -103,7 +103,10 @@ impl<'de> Visitor<'de> for JsPrimVisitor {
         Ok(JsPrim::Other)
     }
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        let v = super::ValueVisitor { human_readable: self.human_readable }.visit_newtype_struct(d)?;
+        let v = super::ValueVisitor {
+            human_readable: self.human_readable,
+        }
+        .visit_newtype_struct(d)?;
         Ok(match v {
             Value::BigInt(b) => JsPrim::BigInt(b),
             _ => JsPrim::Other,
@@ -111,11 +114,17 @@ impl<'de> Visitor<'de> for JsPrimVisitor {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         // Decoded (and so validated) like any nested value, then treated as an object.
-        super::ValueVisitor { human_readable: self.human_readable }.visit_seq(seq)?;
+        super::ValueVisitor {
+            human_readable: self.human_readable,
+        }
+        .visit_seq(seq)?;
         Ok(JsPrim::Other)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let v = super::ValueVisitor { human_readable: self.human_readable }.visit_map(map)?;
+        let v = super::ValueVisitor {
+            human_readable: self.human_readable,
+        }
+        .visit_map(map)?;
         Ok(match v {
             Value::BigInt(b) => JsPrim::BigInt(b),
             _ => JsPrim::Other,

@@ -51,7 +51,9 @@ impl ser::Serializer for ValueSerializer {
         } else if let Ok(u) = u64::try_from(v) {
             Ok(Value::UInt(u))
         } else {
-            Err(ser::Error::custom("i128 out of the 64-bit range; use BigInt"))
+            Err(ser::Error::custom(
+                "i128 out of the 64-bit range; use BigInt",
+            ))
         }
     }
     fn serialize_u8(self, v: u8) -> Result<Value, ValueError> {
@@ -142,7 +144,11 @@ impl ser::Serializer for ValueSerializer {
     fn serialize_tuple(self, len: usize) -> Result<SeqBuilder, ValueError> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqBuilder, ValueError> {
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<SeqBuilder, ValueError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -252,7 +258,11 @@ impl ser::SerializeMap for MapBuilder {
 impl ser::SerializeStruct for MapBuilder {
     type Ok = Value;
     type Error = ValueError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), ValueError> {
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        v: &T,
+    ) -> Result<(), ValueError> {
         self.map.insert(key.to_owned(), to_value(v)?);
         Ok(())
     }
@@ -288,7 +298,11 @@ impl ser::SerializeTupleVariant for VariantBuilder<SeqBuilder> {
 impl ser::SerializeStructVariant for VariantBuilder<MapBuilder> {
     type Ok = Value;
     type Error = ValueError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), ValueError> {
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        v: &T,
+    ) -> Result<(), ValueError> {
         ser::SerializeStruct::serialize_field(&mut self.inner, key, v)
     }
     fn end(self) -> Result<Value, ValueError> {

@@ -39,16 +39,33 @@ fn bytes_wire_forms() {
     let b = Bytes::from(vec![1, 2, 3]);
     assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"$t":"AQID"}"#);
     assert_eq!(mp(&b), hex("c4 03 01 02 03"));
-    assert_eq!(serde_json::from_str::<Bytes>(r#"{"$t":"AQID"}"#).unwrap(), b);
-    assert_eq!(serde_json::from_str::<Bytes>(r#"{"x":1,"$t":"AQI"}"#).unwrap().0, vec![1, 2]);
-    assert_eq!(serde_json::from_str::<Bytes>(r#"{"$t":null}"#).unwrap().0, vec![0x9e, 0xe9, 0x65]);
+    assert_eq!(
+        serde_json::from_str::<Bytes>(r#"{"$t":"AQID"}"#).unwrap(),
+        b
+    );
+    assert_eq!(
+        serde_json::from_str::<Bytes>(r#"{"x":1,"$t":"AQI"}"#)
+            .unwrap()
+            .0,
+        vec![1, 2]
+    );
+    assert_eq!(
+        serde_json::from_str::<Bytes>(r#"{"$t":null}"#).unwrap().0,
+        vec![0x9e, 0xe9, 0x65]
+    );
     assert!(serde_json::from_str::<Bytes>(r#"{"$t":"-_8"}"#).is_err());
     assert!(serde_json::from_str::<Bytes>(r#"{"$b":"1"}"#).is_err());
     assert!(serde_json::from_str::<Bytes>(r#""AQID""#).is_err());
     assert!(serde_json::from_str::<Bytes>(r#"[1,2,3]"#).is_err());
     assert_eq!(from_mp::<Bytes>(&hex("c4 03 01 02 03")).unwrap(), b);
-    assert!(from_mp::<Bytes>(&hex("a3 01 02 03")).is_err(), "str is not bytes");
-    assert!(from_mp::<Bytes>(&hex("93 01 02 03")).is_err(), "array is not bytes");
+    assert!(
+        from_mp::<Bytes>(&hex("a3 01 02 03")).is_err(),
+        "str is not bytes"
+    );
+    assert!(
+        from_mp::<Bytes>(&hex("93 01 02 03")).is_err(),
+        "array is not bytes"
+    );
 }
 
 #[test]
@@ -56,7 +73,10 @@ fn bigint_wire_forms() {
     let small = BigInt::from(5);
     let big: BigInt = "12345678901234567890".parse().unwrap();
     assert_eq!(serde_json::to_string(&small).unwrap(), r#"{"$b":"5"}"#);
-    assert_eq!(serde_json::to_string(&big).unwrap(), r#"{"$b":"12345678901234567890"}"#);
+    assert_eq!(
+        serde_json::to_string(&big).unwrap(),
+        r#"{"$b":"12345678901234567890"}"#
+    );
     assert_eq!(mp(&small), hex("d4 00 05"));
     let mut expected = hex("c7 15 00 b4");
     expected.extend_from_slice(b"12345678901234567890");
@@ -65,13 +85,28 @@ fn bigint_wire_forms() {
     assert_eq!(from_mp::<BigInt>(&hex("d4 00 05")).unwrap(), small);
     // Any int width in the body.
     assert_eq!(from_mp::<BigInt>(&hex("d5 00 cc 05")).unwrap(), small);
-    assert_eq!(from_mp::<BigInt>(&hex("c7 09 00 d3 00 00 00 00 00 00 00 05")).unwrap(), small);
+    assert_eq!(
+        from_mp::<BigInt>(&hex("c7 09 00 d3 00 00 00 00 00 00 00 05")).unwrap(),
+        small
+    );
     assert!(from_mp::<BigInt>(&hex("d4 00 c0")).is_err(), "nil body");
-    assert!(from_mp::<BigInt>(&hex("d4 01 05")).is_err(), "other ext type");
+    assert!(
+        from_mp::<BigInt>(&hex("d4 01 05")).is_err(),
+        "other ext type"
+    );
     assert!(from_mp::<BigInt>(&hex("05")).is_err(), "plain int");
-    assert!(from_mp::<BigInt>(&hex("d6 ff 00 00 00 01")).is_err(), "a Date");
-    assert_eq!(serde_json::from_str::<BigInt>(r#"{"$b":"-7"}"#).unwrap(), BigInt::from(-7));
-    assert_eq!(serde_json::from_str::<BigInt>(r#"{"$b":7}"#).unwrap(), BigInt::from(7));
+    assert!(
+        from_mp::<BigInt>(&hex("d6 ff 00 00 00 01")).is_err(),
+        "a Date"
+    );
+    assert_eq!(
+        serde_json::from_str::<BigInt>(r#"{"$b":"-7"}"#).unwrap(),
+        BigInt::from(-7)
+    );
+    assert_eq!(
+        serde_json::from_str::<BigInt>(r#"{"$b":7}"#).unwrap(),
+        BigInt::from(7)
+    );
     assert!(serde_json::from_str::<BigInt>(r#"{"$b":"1.5"}"#).is_err());
     assert!(serde_json::from_str::<BigInt>(r#"{"$b":null}"#).is_err());
     assert!(serde_json::from_str::<BigInt>(r#"{"$b":"1","$t":"AQID"}"#).is_err());
@@ -92,11 +127,20 @@ fn date_wire_forms() {
     assert_eq!(&enc[..3], &[0xc7, 0x0c, 0xff]);
     assert_eq!(from_mp::<Date>(&enc).unwrap(), before);
     let err = serde_json::to_string(&d).unwrap_err().to_string();
-    assert!(err.contains("Date cannot travel over the JSON codec"), "{err}");
+    assert!(
+        err.contains("Date cannot travel over the JSON codec"),
+        "{err}"
+    );
     let err = serde_json::from_str::<Date>("{}").unwrap_err().to_string();
-    assert!(err.contains("Date cannot travel over the JSON codec"), "{err}");
+    assert!(
+        err.contains("Date cannot travel over the JSON codec"),
+        "{err}"
+    );
     assert!(from_mp::<Date>(&hex("d4 00 05")).is_err(), "a bigint");
-    assert!(from_mp::<Date>(&hex("d5 ff 00 01")).is_err(), "2-byte timestamp");
+    assert!(
+        from_mp::<Date>(&hex("d5 ff 00 01")).is_err(),
+        "2-byte timestamp"
+    );
 }
 
 #[test]
@@ -106,7 +150,10 @@ fn value_json_reviver() {
     )
     .unwrap();
     assert_eq!(v["b"]["u"], Value::Bytes(Bytes(vec![1, 2, 3])));
-    assert_eq!(v["b"]["big"].as_bigint().unwrap().to_string(), "12345678901234567890");
+    assert_eq!(
+        v["b"]["big"].as_bigint().unwrap().to_string(),
+        "12345678901234567890"
+    );
     assert_eq!(v["b"]["d"], Value::Object(IndexMap::new()));
     assert_eq!(v["both"], Value::Bytes(Bytes(vec![])), "$t wins over $b");
     assert_eq!(v["n"], Value::Null);
@@ -114,7 +161,11 @@ fn value_json_reviver() {
     assert_eq!(v["i"], Value::Int(-3));
     assert_eq!(v["u"], Value::UInt(u64::MAX));
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["b", "both", "n", "f", "i", "u"], "insertion order kept");
+    assert_eq!(
+        keys,
+        ["b", "both", "n", "f", "i", "u"],
+        "insertion order kept"
+    );
     assert!(serde_json::from_str::<Value>(r#"{"x":{"$t":"@@"}}"#).is_err());
     assert!(serde_json::from_str::<Value>(r#"{"x":{"$b":"nope"}}"#).is_err());
     // Round trip through JSON.
@@ -205,7 +256,10 @@ fn value_round_trips_typed_structs() {
     assert_eq!(v["data"], Value::Bytes(Bytes(vec![0, 255, 7])));
     assert_eq!(v["kind"], Value::from("rect"));
     assert!(v.get("maybe").is_none());
-    assert_eq!(v["nested"]["when"], Value::Date(Date::from_parts(-5, 1).unwrap()));
+    assert_eq!(
+        v["nested"]["when"],
+        Value::Date(Date::from_parts(-5, 1).unwrap())
+    );
     let back: Sample = v.deserialize_into().unwrap();
     assert_eq!(back, s);
     // Value -> Value keeps everything.
@@ -224,21 +278,33 @@ fn deserialize_into_accepts_integral_floats_for_ints() {
         b: u64,
         c: f64,
     }
-    let v: Value = [("a", Value::Float(3.0)), ("b", Value::Float(7.0)), ("c", Value::Int(2))]
-        .into_iter()
-        .collect();
+    let v: Value = [
+        ("a", Value::Float(3.0)),
+        ("b", Value::Float(7.0)),
+        ("c", Value::Int(2)),
+    ]
+    .into_iter()
+    .collect();
     assert_eq!(v.deserialize_into::<N>().unwrap(), N { a: 3, b: 7, c: 2.0 });
-    let bad: Value = [("a", Value::Float(3.5)), ("b", Value::Int(1)), ("c", Value::Int(2))]
-        .into_iter()
-        .collect();
+    let bad: Value = [
+        ("a", Value::Float(3.5)),
+        ("b", Value::Int(1)),
+        ("c", Value::Int(2)),
+    ]
+    .into_iter()
+    .collect();
     assert!(bad.deserialize_into::<N>().is_err());
 }
 
 #[test]
 fn accessors() {
-    let v: Value = [("s", Value::from("x")), ("i", Value::from(5u64)), ("f", Value::from(2.5))]
-        .into_iter()
-        .collect();
+    let v: Value = [
+        ("s", Value::from("x")),
+        ("i", Value::from(5u64)),
+        ("f", Value::from(2.5)),
+    ]
+    .into_iter()
+    .collect();
     assert_eq!(v.get("s").and_then(Value::as_str), Some("x"));
     assert_eq!(v.get("i").and_then(Value::as_i64), Some(5));
     assert_eq!(v.get("i").and_then(Value::as_u64), Some(5));

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use river_runtime::{BigInt, Bytes, Date, Failure, HandshakeRejection, HandshakeValidator, Router, Value};
+use river_runtime::{
+    BigInt, Bytes, Date, Failure, HandshakeRejection, HandshakeValidator, Router, Value,
+};
 use serde::{Deserialize, Serialize};
 
 /// A service error `{code, message, extras?}`.
@@ -42,7 +44,10 @@ impl Records {
     }
     /// The events under `key`.
     pub fn get(&self, key: &str) -> Vec<String> {
-        self.0.lock().map(|m| m.get(key).cloned().unwrap_or_default()).unwrap_or_default()
+        self.0
+            .lock()
+            .map(|m| m.get(key).cloned().unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 
@@ -225,7 +230,9 @@ pub fn router(c: &Contract, handshake: bool) -> Router {
             Ok::<_, F>(Result_ { result: total })
         }
     });
-    r.rpc("test", "echoAll", |_ctx, init: Value| async move { Ok::<_, F>(init) });
+    r.rpc("test", "echoAll", |_ctx, init: Value| async move {
+        Ok::<_, F>(init)
+    });
     r.rpc("test", "echoBytes", |_ctx, init: DataIn| async move {
         let length = init.data.0.len();
         Ok::<_, F>(DataOut {
@@ -239,11 +246,17 @@ pub fn router(c: &Contract, handshake: bool) -> Router {
     });
     r.rpc("test", "echoBigInt", |_ctx, init: BigIn| async move {
         let plus_one = BigInt(init.v.0.clone() + 1);
-        Ok::<_, F>(BigOut { v: init.v, plus_one })
+        Ok::<_, F>(BigOut {
+            v: init.v,
+            plus_one,
+        })
     });
     r.rpc("test", "echoDate", |_ctx, init: DateIn| async move {
         let epoch_ms = init.v.millis();
-        Ok::<_, F>(DateOut { v: init.v, epoch_ms })
+        Ok::<_, F>(DateOut {
+            v: init.v,
+            epoch_ms,
+        })
     });
     r.rpc("test", "checkRange", |_ctx, init: N| async move {
         if init.n < 0 {
@@ -289,104 +302,140 @@ pub fn router(c: &Contract, handshake: bool) -> Router {
         }
     });
 
-    r.stream("streams", "echo", |_ctx, _init: Empty, mut reqs, resps| async move {
-        while let Some(item) = reqs.next().await {
-            let Ok(EchoReq { msg, ignore }) = item else { break };
-            if ignore != Some(true) && resps.ok(EchoRes { response: msg }).await.is_err() {
-                break;
-            }
-        }
-        Ok::<(), F>(())
-    });
-    r.stream("streams", "echoWithPrefix", |_ctx, init: Prefix, mut reqs, resps| async move {
-        while let Some(item) = reqs.next().await {
-            let Ok(EchoReq { msg, ignore }) = item else { break };
-            if ignore != Some(true) {
-                let response = format!("{} {}", init.prefix, msg);
-                if resps.ok(EchoRes { response }).await.is_err() {
+    r.stream(
+        "streams",
+        "echo",
+        |_ctx, _init: Empty, mut reqs, resps| async move {
+            while let Some(item) = reqs.next().await {
+                let Ok(EchoReq { msg, ignore }) = item else {
+                    break;
+                };
+                if ignore != Some(true) && resps.ok(EchoRes { response: msg }).await.is_err() {
                     break;
                 }
             }
-        }
-        Ok::<(), F>(())
-    });
+            Ok::<(), F>(())
+        },
+    );
+    r.stream(
+        "streams",
+        "echoWithPrefix",
+        |_ctx, init: Prefix, mut reqs, resps| async move {
+            while let Some(item) = reqs.next().await {
+                let Ok(EchoReq { msg, ignore }) = item else {
+                    break;
+                };
+                if ignore != Some(true) {
+                    let response = format!("{} {}", init.prefix, msg);
+                    if resps.ok(EchoRes { response }).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            Ok::<(), F>(())
+        },
+    );
     let rec = c.records.clone();
-    r.stream("streams", "serverClosesFirst", move |_ctx, init: KeyN, mut reqs, resps| {
-        let rec = rec.clone();
-        async move {
+    r.stream(
+        "streams",
+        "serverClosesFirst",
+        move |_ctx, init: KeyN, mut reqs, resps| {
+            let rec = rec.clone();
+            async move {
+                for i in 0..init.n {
+                    resps.ok(I { i }).await.map_err(Failure::uncaught)?;
+                }
+                resps.close().await;
+                rec.push(&init.key, "serverClosed");
+                let mut count = 0;
+                while let Some(Ok(Msg { .. })) = reqs.next().await {
+                    count += 1;
+                }
+                rec.push(&init.key, format!("received:{count}"));
+                Ok::<(), F>(())
+            }
+        },
+    );
+    r.stream(
+        "streams",
+        "throwsMidway",
+        |_ctx, init: N, _reqs: river_runtime::Requests<Msg>, resps| async move {
             for i in 0..init.n {
                 resps.ok(I { i }).await.map_err(Failure::uncaught)?;
             }
-            resps.close().await;
-            rec.push(&init.key, "serverClosed");
-            let mut count = 0;
-            while let Some(Ok(Msg { .. })) = reqs.next().await {
-                count += 1;
+            Err::<(), F>(Failure::Uncaught("stream exploded midway".into()))
+        },
+    );
+    r.stream(
+        "streams",
+        "errMidway",
+        |_ctx, init: N, mut reqs: river_runtime::Requests<Msg>, resps| async move {
+            for i in 0..init.n {
+                resps.ok(I { i }).await.map_err(Failure::uncaught)?;
             }
-            rec.push(&init.key, format!("received:{count}"));
+            let e = svc_err(
+                "MIDWAY",
+                "service-level error in the middle of a stream".into(),
+                serde_json::json!({"at": init.n}),
+            );
+            resps.err(e).await.map_err(Failure::uncaught)?;
+            resps.ok(I { i: init.n }).await.map_err(Failure::uncaught)?;
+            while let Some(Ok(_)) = reqs.next().await {}
             Ok::<(), F>(())
-        }
-    });
-    r.stream("streams", "throwsMidway", |_ctx, init: N, _reqs: river_runtime::Requests<Msg>, resps| async move {
-        for i in 0..init.n {
-            resps.ok(I { i }).await.map_err(Failure::uncaught)?;
-        }
-        Err::<(), F>(Failure::Uncaught("stream exploded midway".into()))
-    });
-    r.stream("streams", "errMidway", |_ctx, init: N, mut reqs: river_runtime::Requests<Msg>, resps| async move {
-        for i in 0..init.n {
-            resps.ok(I { i }).await.map_err(Failure::uncaught)?;
-        }
-        let e = svc_err(
-            "MIDWAY",
-            "service-level error in the middle of a stream".into(),
-            serde_json::json!({"at": init.n}),
-        );
-        resps.err(e).await.map_err(Failure::uncaught)?;
-        resps.ok(I { i: init.n }).await.map_err(Failure::uncaught)?;
-        while let Some(Ok(_)) = reqs.next().await {}
-        Ok::<(), F>(())
-    });
-    r.stream("streams", "serverCancel", |ctx, init: N, _reqs: river_runtime::Requests<Msg>, resps| async move {
-        for i in 0..init.n {
-            resps.ok(I { i }).await.map_err(Failure::uncaught)?;
-        }
-        ctx.cancel("cancelled by server handler");
-        Ok::<(), F>(())
-    });
+        },
+    );
+    r.stream(
+        "streams",
+        "serverCancel",
+        |ctx, init: N, _reqs: river_runtime::Requests<Msg>, resps| async move {
+            for i in 0..init.n {
+                resps.ok(I { i }).await.map_err(Failure::uncaught)?;
+            }
+            ctx.cancel("cancelled by server handler");
+            Ok::<(), F>(())
+        },
+    );
 
-    r.upload("uploads", "sum", |_ctx, _init: Empty, mut reqs| async move {
-        let (mut result, mut count) = (0, 0);
-        while let Some(item) = reqs.next().await {
-            match item {
-                Ok(OnlyN { n }) => {
-                    result += n;
-                    count += 1;
-                }
-                Err(e) => return Err(Failure::uncaught(e)),
-            }
-        }
-        Ok::<_, F>(SumOut { result, count })
-    });
-    r.upload("uploads", "sumWithLimit", |_ctx, init: Limit, mut reqs| async move {
-        let mut total = 0;
-        while let Some(item) = reqs.next().await {
-            match item {
-                Ok(OnlyN { n }) => {
-                    total += n;
-                    if total > init.limit {
-                        return Err(Failure::Service(svc_err(
-                            "LIMIT_EXCEEDED",
-                            format!("total {total} exceeds limit {}", init.limit),
-                            serde_json::json!({"limit": init.limit, "total": total}),
-                        )));
+    r.upload(
+        "uploads",
+        "sum",
+        |_ctx, _init: Empty, mut reqs| async move {
+            let (mut result, mut count) = (0, 0);
+            while let Some(item) = reqs.next().await {
+                match item {
+                    Ok(OnlyN { n }) => {
+                        result += n;
+                        count += 1;
                     }
+                    Err(e) => return Err(Failure::uncaught(e)),
                 }
-                Err(e) => return Err(Failure::uncaught(e)),
             }
-        }
-        Ok::<_, F>(Result_ { result: total })
-    });
+            Ok::<_, F>(SumOut { result, count })
+        },
+    );
+    r.upload(
+        "uploads",
+        "sumWithLimit",
+        |_ctx, init: Limit, mut reqs| async move {
+            let mut total = 0;
+            while let Some(item) = reqs.next().await {
+                match item {
+                    Ok(OnlyN { n }) => {
+                        total += n;
+                        if total > init.limit {
+                            return Err(Failure::Service(svc_err(
+                                "LIMIT_EXCEEDED",
+                                format!("total {total} exceeds limit {}", init.limit),
+                                serde_json::json!({"limit": init.limit, "total": total}),
+                            )));
+                        }
+                    }
+                    Err(e) => return Err(Failure::uncaught(e)),
+                }
+            }
+            Ok::<_, F>(Result_ { result: total })
+        },
+    );
 
     r.subscription("subs", "ticker", |_ctx, init: Ticker, resps| async move {
         for i in 0..init.n {
@@ -432,24 +481,28 @@ pub fn router(c: &Contract, handshake: bool) -> Router {
         }
     });
     let rec = c.records.clone();
-    r.stream("cancel", "blockStream", move |ctx, init: Key, mut reqs, _resps: river_runtime::Responses<Empty, SvcErr>| {
-        let rec = rec.clone();
-        async move {
-            rec.push(&init.key, "started");
-            while let Some(item) = reqs.next().await {
-                match item {
-                    Ok(Msg { msg }) => rec.push(&init.key, format!("msg:{msg}")),
-                    Err(e) => {
-                        rec.push(&init.key, format!("readErr:{}", e.code.as_str()));
-                        break;
+    r.stream(
+        "cancel",
+        "blockStream",
+        move |ctx, init: Key, mut reqs, _resps: river_runtime::Responses<Empty, SvcErr>| {
+            let rec = rec.clone();
+            async move {
+                rec.push(&init.key, "started");
+                while let Some(item) = reqs.next().await {
+                    match item {
+                        Ok(Msg { msg }) => rec.push(&init.key, format!("msg:{msg}")),
+                        Err(e) => {
+                            rec.push(&init.key, format!("readErr:{}", e.code.as_str()));
+                            break;
+                        }
                     }
                 }
+                ctx.cancelled().await;
+                rec.push(&init.key, "aborted");
+                Ok::<(), F>(())
             }
-            ctx.cancelled().await;
-            rec.push(&init.key, "aborted");
-            Ok::<(), F>(())
-        }
-    });
+        },
+    );
     let rec = c.records.clone();
     r.upload("cancel", "blockUpload", move |ctx, init: Key, mut reqs| {
         let rec = rec.clone();
@@ -470,15 +523,19 @@ pub fn router(c: &Contract, handshake: bool) -> Router {
         }
     });
     let rec = c.records.clone();
-    r.subscription("cancel", "blockSubscription", move |ctx, init: Key, _resps: river_runtime::Responses<Empty, SvcErr>| {
-        let rec = rec.clone();
-        async move {
-            rec.push(&init.key, "started");
-            ctx.cancelled().await;
-            rec.push(&init.key, "aborted");
-            Ok::<(), F>(())
-        }
-    });
+    r.subscription(
+        "cancel",
+        "blockSubscription",
+        move |ctx, init: Key, _resps: river_runtime::Responses<Empty, SvcErr>| {
+            let rec = rec.clone();
+            async move {
+                rec.push(&init.key, "started");
+                ctx.cancelled().await;
+                rec.push(&init.key, "aborted");
+                Ok::<(), F>(())
+            }
+        },
+    );
 
     r.rpc("meta", "whoami", |ctx, _init: Empty| async move {
         let meta = ctx.metadata::<Meta>();
@@ -493,7 +550,9 @@ pub fn router(c: &Contract, handshake: bool) -> Router {
         if handshake {
             ctx.request_rehandshake();
         }
-        Ok::<_, F>(Requested { requested: handshake })
+        Ok::<_, F>(Requested {
+            requested: handshake,
+        })
     });
     r
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use river_runtime::message::{ControlFlags, Payload, TransportMessage, Tracing};
+use river_runtime::message::{ControlFlags, Payload, Tracing, TransportMessage};
 use river_runtime::{Codec, Server, ServerHandle, ServerOptions, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -39,7 +39,9 @@ pub fn options(heartbeat_ms: u64, grace_ms: u64) -> ServerOptions {
 /// Starts a contract server.
 pub async fn start(codec: Codec, handshake: bool, opts: ServerOptions) -> (ServerHandle, Contract) {
     let contract = Contract::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let mut b = Server::builder().codec(codec).options(opts);
     if handshake {
         b = b.handshake(contract::validator());
@@ -98,7 +100,9 @@ impl Peer {
         loop {
             match tokio::time::timeout(timeout, self.ws.next()).await {
                 Err(_) => return Read::Timeout,
-                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return Read::Closed,
+                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
+                    return Read::Closed
+                }
                 Ok(Some(Ok(Message::Binary(b)))) => return Read::Frame(b),
                 Ok(Some(Ok(Message::Text(t)))) => return Read::Text(t.to_string()),
                 Ok(Some(Ok(_))) => continue,
@@ -128,7 +132,12 @@ impl Peer {
             match self.read(timeout).await {
                 Read::Closed => return true,
                 Read::Frame(b) => {
-                    if self.codec.decode_message(b).map(|m| m.control_flags.is_ack()).unwrap_or(false) {
+                    if self
+                        .codec
+                        .decode_message(b)
+                        .map(|m| m.control_flags.is_ack())
+                        .unwrap_or(false)
+                    {
                         continue;
                     }
                     return false;
@@ -146,11 +155,21 @@ impl Peer {
 
 /// Decodes a payload as a [`Value`].
 pub fn value(codec: Codec, p: &Payload) -> Value {
-    codec.decode::<Value>(p).expect("payload decodes as a Value")
+    codec
+        .decode::<Value>(p)
+        .expect("payload decodes as a Value")
 }
 
 /// Builds a message from `client` to `SERVER`.
-pub fn msg(codec: Codec, client: &str, seq: u64, ack: u64, stream: &str, flags: u32, payload: serde_json::Value) -> TransportMessage {
+pub fn msg(
+    codec: Codec,
+    client: &str,
+    seq: u64,
+    ack: u64,
+    stream: &str,
+    flags: u32,
+    payload: serde_json::Value,
+) -> TransportMessage {
     TransportMessage {
         id: river_runtime::ids::generate_id(),
         from: client.to_string(),
@@ -167,6 +186,7 @@ pub fn msg(codec: Codec, client: &str, seq: u64, ack: u64, stream: &str, flags: 
 }
 
 /// A stream-open message.
+#[allow(clippy::too_many_arguments)]
 pub fn open(
     codec: Codec,
     client: &str,
@@ -186,7 +206,13 @@ pub fn open(
 }
 
 /// A handshake request for `session` with the given state.
-pub fn handshake(codec: Codec, client: &str, session: &str, nes: u64, nss: u64) -> TransportMessage {
+pub fn handshake(
+    codec: Codec,
+    client: &str,
+    session: &str,
+    nes: u64,
+    nss: u64,
+) -> TransportMessage {
     let mut m = msg(
         codec,
         client,

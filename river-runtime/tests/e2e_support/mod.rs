@@ -1,0 +1,3 @@
+//! Support code for the end-to-end tests.
+
+pub mod proxy;
