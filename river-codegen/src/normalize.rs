@@ -86,10 +86,8 @@ impl Default for NameRegistry {
 impl NameRegistry {
     /// A registry with the synthetic definitions and `Self` already taken.
     pub fn new() -> Self {
-        let mut taken: BTreeSet<String> = SYNTHETIC_DEFS
-            .iter()
-            .map(|(n, _)| n.to_string())
-            .collect();
+        let mut taken: BTreeSet<String> =
+            SYNTHETIC_DEFS.iter().map(|(n, _)| n.to_string()).collect();
         taken.insert("Self".to_string());
         NameRegistry { taken }
     }
@@ -419,7 +417,9 @@ impl Normalizer<'_, '_> {
                 self.names.claim(&type_name(&[self.ctx.name, id]))
             };
             if *is_root {
-                self.refs.entry("#".to_string()).or_insert_with(|| name.clone());
+                self.refs
+                    .entry("#".to_string())
+                    .or_insert_with(|| name.clone());
             }
             self.refs.entry(id.clone()).or_insert_with(|| name.clone());
             self.hoisted_ids.insert(id.clone(), name);
@@ -504,7 +504,9 @@ impl Normalizer<'_, '_> {
                 "Uint8Array" => return Ok(ref_to(BYTES_DEF)),
                 "Date" => return Ok(ref_to(DATE_DEF)),
                 "bigint" => return Ok(ref_to(BIGINT_DEF)),
-                "void" | "undefined" | "null" => return Ok(with_desc(json!({"type": "null"}), desc)),
+                "void" | "undefined" | "null" => {
+                    return Ok(with_desc(json!({"type": "null"}), desc))
+                }
                 "string" | "number" | "integer" | "boolean" | "object" | "array" => {}
                 other => {
                     return Err(Diagnostic::new(
@@ -537,16 +539,20 @@ impl Normalizer<'_, '_> {
         let ty = m.get("type").and_then(Value::as_str);
 
         if let Some(Value::Array(members)) = m.get("anyOf").or_else(|| m.get("oneOf")) {
-            let key = if m.contains_key("anyOf") { "anyOf" } else { "oneOf" };
+            let key = if m.contains_key("anyOf") {
+                "anyOf"
+            } else {
+                "oneOf"
+            };
             return self.union(members, &join(path, key), t, desc);
         }
         if let Some(Value::Array(parts)) = m.get("allOf") {
             return self.intersection(parts, &join(path, "allOf"), t, desc);
         }
         if let Some(values) = m.get("enum") {
-            let values = values.as_array().ok_or_else(|| {
-                Diagnostic::new(join(path, "enum"), "`enum` must be an array")
-            })?;
+            let values = values
+                .as_array()
+                .ok_or_else(|| Diagnostic::new(join(path, "enum"), "`enum` must be an array"))?;
             return self.enumeration(values, path, t, desc);
         }
         if let Some(c) = m.get("const") {
@@ -573,7 +579,9 @@ impl Normalizer<'_, '_> {
         if is_object {
             return self.object(m, path, t, desc);
         }
-        if ty == Some("array") || (ty.is_none() && (m.contains_key("items") || m.contains_key("prefixItems"))) {
+        if ty == Some("array")
+            || (ty.is_none() && (m.contains_key("items") || m.contains_key("prefixItems")))
+        {
             return self.array(m, path, t, desc);
         }
         Ok(match ty {
@@ -653,7 +661,11 @@ impl Normalizer<'_, '_> {
         // Literal unions of numbers or booleans.
         let consts: Option<Vec<&Value>> = flat.iter().map(|(_, v)| v.get("const")).collect();
         if let Some(consts) = &consts {
-            let list = consts.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ");
+            let list = consts
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             let d = match desc {
                 Some(d) => format!("{d}\n\nOne of: {list}."),
                 None => format!("One of: {list}."),
@@ -758,9 +770,9 @@ impl Normalizer<'_, '_> {
         let mut props = Map::new();
         let props_path = join(path, "properties");
         if let Some(p) = m.get("properties") {
-            let p = p.as_object().ok_or_else(|| {
-                Diagnostic::new(&props_path, "`properties` must be an object")
-            })?;
+            let p = p
+                .as_object()
+                .ok_or_else(|| Diagnostic::new(&props_path, "`properties` must be an object"))?;
             for (k, v) in p {
                 let child = self.norm(v, &join(&props_path, k), t.child(k))?;
                 props.insert(k.clone(), child);
@@ -812,7 +824,10 @@ impl Normalizer<'_, '_> {
             // `Record<string, T>`: a map with String keys; typify names no type.
             let mut out = Map::new();
             out.insert("type".into(), "object".into());
-            out.insert("additionalProperties".into(), value_schema.unwrap_or(Value::Bool(true)));
+            out.insert(
+                "additionalProperties".into(),
+                value_schema.unwrap_or(Value::Bool(true)),
+            );
             return Ok(with_desc(Value::Object(out), desc));
         }
         // Field-name collisions after conversion to Rust identifiers.
@@ -822,11 +837,18 @@ impl Normalizer<'_, '_> {
         }
         if value_schema.is_some() {
             // typify names the flattened map of extra properties `extra`.
-            by_field.entry("extra".to_string()).or_default().push("<additional properties>");
+            by_field
+                .entry("extra".to_string())
+                .or_default()
+                .push("<additional properties>");
         }
         if self.ctx.position == Position::Response {
             if let Some((field, keys)) = by_field.iter().find(|(_, ks)| ks.len() > 1) {
-                let keys = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                let keys = keys
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 return Err(Diagnostic::new(
                     path,
                     format!(
@@ -882,7 +904,11 @@ impl Normalizer<'_, '_> {
             let base = join(path, key);
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
-                out.push(self.norm(item, &join(&base, &i.to_string()), t.child(&format!("Item{i}")))?);
+                out.push(self.norm(
+                    item,
+                    &join(&base, &i.to_string()),
+                    t.child(&format!("Item{i}")),
+                )?);
             }
             let n = out.len();
             return Ok(with_desc(
@@ -932,11 +958,13 @@ fn flatten_union<'v>(members: &'v [Value], path: &str, out: &mut Vec<(String, &'
     for (i, v) in members.iter().enumerate() {
         let p = join(path, &i.to_string());
         match v.as_object() {
-            Some(o)
-                if o.len() == 1 && (o.contains_key("anyOf") || o.contains_key("oneOf")) =>
-            {
+            Some(o) if o.len() == 1 && (o.contains_key("anyOf") || o.contains_key("oneOf")) => {
                 if let Some(Value::Array(inner)) = o.get("anyOf").or_else(|| o.get("oneOf")) {
-                    let key = if o.contains_key("anyOf") { "anyOf" } else { "oneOf" };
+                    let key = if o.contains_key("anyOf") {
+                        "anyOf"
+                    } else {
+                        "oneOf"
+                    };
                     flatten_union(inner, &join(&p, key), out);
                 }
             }
@@ -991,7 +1019,10 @@ mod tests {
     #[test]
     fn names_are_typify_fixed_points() {
         assert_eq!(type_name(&["test", "add", "Init"]), "TestAddInit");
-        assert_eq!(type_name(&["Collision2", "first.inner"]), "Collision2FirstInner");
+        assert_eq!(
+            type_name(&["Collision2", "first.inner"]),
+            "Collision2FirstInner"
+        );
         assert_eq!(type_name(&["2fa"]), "X2fa");
         assert_eq!(type_name(&["", ""]), "X");
         let mut n = NameRegistry::new();
@@ -1002,35 +1033,53 @@ mod tests {
         assert_eq!(field_name("data:3"), "data_3");
         assert_eq!(field_name("type"), "type_");
         assert_eq!(field_name("0abc"), "x0abc");
-        assert_eq!(field_name("firstValidationErrors"), "first_validation_errors");
+        assert_eq!(
+            field_name("firstValidationErrors"),
+            "first_validation_errors"
+        );
     }
 
     #[test]
     fn custom_types_become_runtime_refs() {
-        assert_eq!(root(json!({"type":"Uint8Array","minByteLength":1})), ref_to(BYTES_DEF));
+        assert_eq!(
+            root(json!({"type":"Uint8Array","minByteLength":1})),
+            ref_to(BYTES_DEF)
+        );
         assert_eq!(root(json!({"type":"Date"})), ref_to(DATE_DEF));
         assert_eq!(root(json!({"type":"bigint"})), ref_to(BIGINT_DEF));
         assert_eq!(root(json!({})), ref_to(VALUE_DEF));
         assert_eq!(root(json!({"description":"anything"})), ref_to(VALUE_DEF));
         assert_eq!(root(json!({"type":"void"})), json!({"type":"null"}));
         assert_eq!(root(json!({"type":"undefined"})), json!({"type":"null"}));
-        let e = run(json!({"type":"object","properties":{"x":{"type":"Symbol"}}}), Position::Request)
-            .unwrap_err();
-        assert_eq!(e.path, "services.svc.procedures.proc.init.properties.x.type");
+        let e = run(
+            json!({"type":"object","properties":{"x":{"type":"Symbol"}}}),
+            Position::Request,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.path,
+            "services.svc.procedures.proc.init.properties.x.type"
+        );
     }
 
     #[test]
     fn objects_get_unique_path_titles() {
         // The property-path collision of codegen-notes §2.5.
-        let r = root(json!({"type":"object","required":["first","second"],"properties":{
-          "first":{"type":"object","required":["inner"],"properties":{"inner":{"type":"object","required":["a"],"properties":{"a":{"type":"string"}}}}},
-          "second":{"type":"object","required":["inner"],"properties":{"inner":{"type":"object","required":["b"],"properties":{"b":{"type":"number"}}}}},
-          "first_inner":{"type":"object","required":["c"],"properties":{"c":{"type":"boolean"}}}
-        }}));
+        let r = root(
+            json!({"type":"object","required":["first","second"],"properties":{
+              "first":{"type":"object","required":["inner"],"properties":{"inner":{"type":"object","required":["a"],"properties":{"a":{"type":"string"}}}}},
+              "second":{"type":"object","required":["inner"],"properties":{"inner":{"type":"object","required":["b"],"properties":{"b":{"type":"number"}}}}},
+              "first_inner":{"type":"object","required":["c"],"properties":{"c":{"type":"boolean"}}}
+            }}),
+        );
         assert_eq!(r["title"], "SvcProcInit");
-        let t1 = r["properties"]["first"]["properties"]["inner"]["title"].as_str().unwrap();
+        let t1 = r["properties"]["first"]["properties"]["inner"]["title"]
+            .as_str()
+            .unwrap();
         let t2 = r["properties"]["first_inner"]["title"].as_str().unwrap();
-        let t3 = r["properties"]["second"]["properties"]["inner"]["title"].as_str().unwrap();
+        let t3 = r["properties"]["second"]["properties"]["inner"]["title"]
+            .as_str()
+            .unwrap();
         assert_eq!(t1, "SvcProcInitFirstInner");
         assert_ne!(t1, t2);
         assert_eq!(t3, "SvcProcInitSecondInner");
@@ -1038,9 +1087,18 @@ mod tests {
 
     #[test]
     fn records_of_all_patterns_become_string_maps() {
-        for pat in ["^(.*)$", "^.*$", "^-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?$", "^-?(?:0|[1-9][0-9]*)(?:.[0-9]+)?$"] {
+        for pat in [
+            "^(.*)$",
+            "^.*$",
+            "^-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?$",
+            "^-?(?:0|[1-9][0-9]*)(?:.[0-9]+)?$",
+        ] {
             let r = root(json!({"type":"object","patternProperties":{pat:{"type":"number"}}}));
-            assert_eq!(r, json!({"type":"object","additionalProperties":{"type":"number"}}), "{pat}");
+            assert_eq!(
+                r,
+                json!({"type":"object","additionalProperties":{"type":"number"}}),
+                "{pat}"
+            );
         }
     }
 
@@ -1058,20 +1116,23 @@ mod tests {
 
     #[test]
     fn tuples_get_max_items() {
-        let r = root(json!({"type":"array","additionalItems":false,"items":[{"type":"string"},{"type":"number"}],"minItems":2}));
+        let r = root(
+            json!({"type":"array","additionalItems":false,"items":[{"type":"string"},{"type":"number"}],"minItems":2}),
+        );
         assert_eq!(r["maxItems"], 2);
         assert_eq!(r["items"][1], json!({"type":"number"}));
     }
 
     #[test]
     fn literal_unions() {
-        let r = root(json!({"anyOf":[{"type":"string","const":"a"},{"type":"string","const":"c-d"}]}));
+        let r =
+            root(json!({"anyOf":[{"type":"string","const":"a"},{"type":"string","const":"c-d"}]}));
         assert_eq!(r["title"], "SvcProcInit");
         assert_eq!(r["anyOf"][0]["type"], "string");
         let r = root(json!({"anyOf":[{"type":"number","const":1},{"type":"number","const":2}]}));
         assert_eq!(r["type"], "number");
         let r = root(json!({"enum":["a","b","a"]}));
-        assert_eq!(r["enum"], json!(["a","b"]));
+        assert_eq!(r["enum"], json!(["a", "b"]));
         assert_eq!(r["title"], "SvcProcInit");
     }
 
@@ -1096,7 +1157,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(n.root, ref_to("SvcProcInit"));
-        assert_eq!(n.definitions[0].1["properties"]["children"]["items"], ref_to("SvcProcInit"));
+        assert_eq!(
+            n.definitions[0].1["properties"]["children"]["items"],
+            ref_to("SvcProcInit")
+        );
         // A nested recursive type keeps the id as its name.
         let n = run(
             json!({"type":"object","properties":{"tree":{"$defs":{"Tree":{"$id":"Tree","type":"object","properties":{"kids":{"type":"array","items":{"$ref":"Tree"}}}}},"$ref":"Tree"}}}),
@@ -1106,9 +1170,15 @@ mod tests {
         assert_eq!(n.root["properties"]["tree"], ref_to("SvcProcInitTree"));
         assert_eq!(n.definitions[0].0, "SvcProcInitTree");
         // Unresolved references name the place.
-        let e = run(json!({"type":"object","properties":{"x":{"$ref":"Nope"}}}), Position::Request)
-            .unwrap_err();
-        assert_eq!(e.path, "services.svc.procedures.proc.init.properties.x.$ref");
+        let e = run(
+            json!({"type":"object","properties":{"x":{"$ref":"Nope"}}}),
+            Position::Request,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.path,
+            "services.svc.procedures.proc.init.properties.x.$ref"
+        );
         // An unreferenced `$id` stays inline.
         let n = run(json!({"$id":"Foo","type":"string"}), Position::Request).unwrap();
         assert_eq!(n.root, json!({"type":"string"}));
@@ -1116,10 +1186,15 @@ mod tests {
 
     #[test]
     fn intersections_and_never() {
-        let r = root(json!({"type":"object","allOf":[{"type":"object","required":["a"],"properties":{"a":{"type":"string"}}},{"type":"object","required":["b"],"properties":{"b":{"type":"number"}}}]}));
+        let r = root(
+            json!({"type":"object","allOf":[{"type":"object","required":["a"],"properties":{"a":{"type":"string"}}},{"type":"object","required":["b"],"properties":{"b":{"type":"number"}}}]}),
+        );
         assert_eq!(r["title"], "SvcProcInit");
         assert_eq!(r["allOf"][1]["title"], "SvcProcInitPart1");
-        assert_eq!(root(json!({"not":{}})), json!({"not":{},"title":"SvcProcInit"}));
+        assert_eq!(
+            root(json!({"not":{}})),
+            json!({"not":{},"title":"SvcProcInit"})
+        );
     }
 
     #[test]
@@ -1127,8 +1202,11 @@ mod tests {
         let n = run(json!({"type":"object","properties":{}}), Position::Request).unwrap();
         assert_eq!(n.root["additionalProperties"], false);
         assert_eq!(n.open_empty_structs, ["SvcProcInit"]);
-        let n = run(json!({"type":"object","properties":{},"additionalProperties":false}), Position::Request)
-            .unwrap();
+        let n = run(
+            json!({"type":"object","properties":{},"additionalProperties":false}),
+            Position::Request,
+        )
+        .unwrap();
         assert!(n.open_empty_structs.is_empty());
     }
 
@@ -1138,7 +1216,10 @@ mod tests {
         assert!(run(s.clone(), Position::Request).is_ok());
         let e = run(s, Position::Response).unwrap_err();
         assert_eq!(e.path, "services.svc.procedures.proc.init");
-        assert!(e.message.contains("`data:3`") && e.message.contains("`data-3`"), "{e}");
+        assert!(
+            e.message.contains("`data:3`") && e.message.contains("`data-3`"),
+            "{e}"
+        );
         assert!(e.message.contains("`data_3`"), "{e}");
     }
 
@@ -1149,7 +1230,10 @@ mod tests {
             {"type":"object","required":["kind"],"properties":{"kind":{"type":"string","const":"rect"}}}
         ]}));
         assert_eq!(r["anyOf"][0]["title"], "SvcProcInitCircle");
-        assert_eq!(r["anyOf"][0]["properties"]["c"]["title"], "SvcProcInitCircleC");
+        assert_eq!(
+            r["anyOf"][0]["properties"]["c"]["title"],
+            "SvcProcInitCircleC"
+        );
         assert_eq!(r["anyOf"][1]["title"], "SvcProcInitRect");
     }
 }

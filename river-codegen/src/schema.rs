@@ -157,7 +157,11 @@ fn parse_service(path: &str, svc: &Value) -> Result<Service, Diagnostic> {
     Ok(Service { procedures })
 }
 
-fn schema_field(path: &str, obj: &Map<String, Value>, key: &str) -> Result<Option<Value>, Diagnostic> {
+fn schema_field(
+    path: &str,
+    obj: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<Value>, Diagnostic> {
     match obj.get(key) {
         None => Ok(None),
         Some(v @ (Value::Object(_) | Value::Bool(_))) => Ok(Some(v.clone())),
@@ -210,7 +214,10 @@ fn parse_procedure(path: &str, proc_: &Value) -> Result<Procedure, Diagnostic> {
         let input = input.ok_or_else(|| {
             Diagnostic::new(
                 path,
-                format!("{} procedure has no `input` (request data) schema", kind.as_str()),
+                format!(
+                    "{} procedure has no `input` (request data) schema",
+                    kind.as_str()
+                ),
             )
         })?;
         (init.unwrap_or_else(empty_object_schema), Some(input))
@@ -264,26 +271,36 @@ mod tests {
         let d = &s0.procedures["d"];
         assert_eq!(d.init, serde_json::json!({"type":"null"}));
         assert!(s.handshake_schema.is_some());
-        assert_eq!(s0.procedures.keys().collect::<Vec<_>>(), ["a", "b", "c", "d"]);
+        assert_eq!(
+            s0.procedures.keys().collect::<Vec<_>>(),
+            ["a", "b", "c", "d"]
+        );
     }
 
     #[test]
     fn single_service_document() {
-        let s = parse_schema(r#"{"procedures":{"a":{"init":{},"output":{},"type":"rpc"}}}"#).unwrap();
-        assert!(s.services[DEFAULT_SERVICE_NAME].procedures.contains_key("a"));
+        let s =
+            parse_schema(r#"{"procedures":{"a":{"init":{},"output":{},"type":"rpc"}}}"#).unwrap();
+        assert!(s.services[DEFAULT_SERVICE_NAME]
+            .procedures
+            .contains_key("a"));
     }
 
     #[test]
     fn bad_input_names_the_place() {
-        let e = parse_schema(r#"{"services":{"s":{"procedures":{"p":{"init":{},"output":{},"type":"bidi"}}}}}"#)
-            .unwrap_err();
+        let e = parse_schema(
+            r#"{"services":{"s":{"procedures":{"p":{"init":{},"output":{},"type":"bidi"}}}}}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "services.s.procedures.p.type");
         assert!(e.message.contains("bidi"), "{e}");
         let e = parse_schema(r#"{"services":{"s":{"procedures":{"p":{"init":{},"type":"rpc"}}}}}"#)
             .unwrap_err();
         assert_eq!(e.path, "services.s.procedures.p");
-        let e = parse_schema(r#"{"services":{"s":{"procedures":{"p":{"init":{},"output":{},"type":"stream"}}}}}"#)
-            .unwrap_err();
+        let e = parse_schema(
+            r#"{"services":{"s":{"procedures":{"p":{"init":{},"output":{},"type":"stream"}}}}}"#,
+        )
+        .unwrap_err();
         assert!(e.message.contains("input"), "{e}");
         assert!(parse_schema("[").unwrap_err().message.contains("JSON"));
         assert!(parse_schema("{}").is_err());

@@ -291,7 +291,10 @@ impl Generator {
         self.open_empty.extend(n.open_empty_structs.iter().cloned());
         let to_schema = |v: &Value| -> Result<schemars::schema::Schema, Diagnostic> {
             serde_json::from_value(v.clone()).map_err(|e| {
-                Diagnostic::new(path, format!("schema not understood after normalization: {e}"))
+                Diagnostic::new(
+                    path,
+                    format!("schema not understood after normalization: {e}"),
+                )
             })
         };
         let mut defs = Vec::new();
@@ -304,8 +307,10 @@ impl Generator {
             guarded(path, || space.add_ref_types(defs))?
                 .map_err(|e| Diagnostic::new(path, format!("cannot generate a type: {e}")))?;
         }
-        let id = guarded(path, || space.add_type_with_name(&root, Some(name.to_string())))?
-            .map_err(|e| Diagnostic::new(path, format!("cannot generate a type: {e}")))?;
+        let id = guarded(path, || {
+            space.add_type_with_name(&root, Some(name.to_string()))
+        })?
+        .map_err(|e| Diagnostic::new(path, format!("cannot generate a type: {e}")))?;
         let ty = space
             .get_type(&id)
             .map_err(|e| Diagnostic::new(path, format!("internal: {e}")))?;
@@ -354,7 +359,12 @@ impl Generator {
                         .names
                         .claim(&type_name(&[&plan.error, &codes[0], "Extras"]));
                     let epath = join(&join(&mpath, "properties"), "extras");
-                    let edoc = format!("Extras of the `{}` error of `{}.{}`.", codes.join("`/`"), plan.service, plan.procedure);
+                    let edoc = format!(
+                        "Extras of the `{}` error of `{}.{}`.",
+                        codes.join("`/`"),
+                        plan.service,
+                        plan.procedure
+                    );
                     let ty = self.payload(schema, &epath, &name, Position::Response, &edoc)?;
                     Some((inside(&ty), required))
                 }
@@ -414,11 +424,18 @@ fn collect_error_members(
     let Some(obj) = errors.as_object() else {
         return match errors {
             Value::Bool(false) => Ok(()),
-            _ => Err(Diagnostic::new(path, "`errors` must be a JSON schema object")),
+            _ => Err(Diagnostic::new(
+                path,
+                "`errors` must be a JSON schema object",
+            )),
         };
     };
     if let Some(members) = obj.get("anyOf").or_else(|| obj.get("oneOf")) {
-        let key = if obj.contains_key("anyOf") { "anyOf" } else { "oneOf" };
+        let key = if obj.contains_key("anyOf") {
+            "anyOf"
+        } else {
+            "oneOf"
+        };
         let members = members
             .as_array()
             .ok_or_else(|| Diagnostic::new(join(path, key), "must be an array"))?;
@@ -492,9 +509,9 @@ impl VisitMut for StripTypesMod {
 /// Keywords after which `::serde` starts a path (as opposed to continuing one, as in
 /// `a::serde`).
 const PATH_START_KEYWORDS: &[&str] = &[
-    "impl", "for", "as", "dyn", "where", "in", "mut", "ref", "return", "let", "const",
-    "static", "type", "pub", "use", "move", "else", "match", "if", "while", "unsafe",
-    "fn", "struct", "enum", "trait", "mod", "box", "break",
+    "impl", "for", "as", "dyn", "where", "in", "mut", "ref", "return", "let", "const", "static",
+    "type", "pub", "use", "move", "else", "match", "if", "while", "unsafe", "fn", "struct", "enum",
+    "trait", "mod", "box", "break",
 ];
 
 /// Rewrites absolute `::serde…`/`::serde_json…` paths (also inside attributes, macro
@@ -570,8 +587,7 @@ struct ItemFixer<'a> {
 fn derives_serde(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("derive")
-            && a
-                .meta
+            && a.meta
                 .require_list()
                 .map(|l| {
                     l.tokens.clone().into_iter().any(|t| {
@@ -597,9 +613,9 @@ fn add_crate_attr(attrs: &mut Vec<syn::Attribute>) {
 
 fn is_deny_unknown(a: &syn::Attribute) -> bool {
     a.path().is_ident("serde")
-        && a.meta.require_list().is_ok_and(|l| {
-            l.tokens.to_string().trim() == "deny_unknown_fields"
-        })
+        && a.meta
+            .require_list()
+            .is_ok_and(|l| l.tokens.to_string().trim() == "deny_unknown_fields")
 }
 
 fn dedupe_fields(fields: &mut syn::Fields) {
@@ -651,7 +667,11 @@ impl VisitMut for ItemFixer<'_> {
 
 fn doc_attrs(doc: &str) -> TokenStream {
     let lines = doc.lines().map(|l| {
-        let l = if l.is_empty() { String::new() } else { format!(" {l}") };
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
         quote!(#[doc = #l])
     });
     quote!(#(#lines)*)

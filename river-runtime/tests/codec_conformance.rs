@@ -1077,12 +1077,17 @@ fn special_values_survive_serde_buffering() {
     let mut metadata: Value = [
         ("token", Value::from("valid-x")),
         ("raw", Value::Bytes(Bytes::from(vec![1, 2, 3]))),
-        ("big", Value::BigInt("123456789012345678901234567890".parse().expect("bigint"))),
+        (
+            "big",
+            Value::BigInt("123456789012345678901234567890".parse().expect("bigint")),
+        ),
         ("small", Value::BigInt(BigInt::from(-5))),
     ]
     .into_iter()
     .collect();
-    let json = Control::RehandshakeResp { metadata: metadata.clone() };
+    let json = Control::RehandshakeResp {
+        metadata: metadata.clone(),
+    };
     let p = Codec::Json.encode(&json).expect("json");
     assert_eq!(Codec::Json.decode::<Control>(&p).expect("json back"), json);
     if let Some(m) = metadata.as_object_mut() {
@@ -1090,7 +1095,10 @@ fn special_values_survive_serde_buffering() {
     }
     let mp = Control::RehandshakeResp { metadata };
     let p = Codec::Msgpack.encode(&mp).expect("msgpack");
-    assert_eq!(Codec::Msgpack.decode::<Control>(&p).expect("msgpack back"), mp);
+    assert_eq!(
+        Codec::Msgpack.decode::<Control>(&p).expect("msgpack back"),
+        mp
+    );
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     #[serde(untagged)]
@@ -1098,7 +1106,11 @@ fn special_values_survive_serde_buffering() {
         WithBytes { data: Bytes, at: Date, n: BigInt },
         Other { x: i32 },
     }
-    let e = Either::WithBytes { data: Bytes::from(vec![7]), at: Date::from_millis(-1), n: BigInt::from(1u64 << 60) };
+    let e = Either::WithBytes {
+        data: Bytes::from(vec![7]),
+        at: Date::from_millis(-1),
+        n: BigInt::from(1u64 << 60),
+    };
     let p = Codec::Msgpack.encode(&e).expect("msgpack");
     assert_eq!(Codec::Msgpack.decode::<Either>(&p).expect("back"), e);
 }
