@@ -39,7 +39,7 @@ pub(crate) fn client_module(plan: &Plan) -> TokenStream {
     };
     let use_types = plan.use_types();
     quote! {
-        /// Typed client: [`Client`] and one client per service.
+        /// Typed client: `Client` and one client per service.
         pub mod client {
             #use_types
 

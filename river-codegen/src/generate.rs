@@ -306,7 +306,9 @@ pub(crate) fn procedure_docs(
     let mut docs = Vec::new();
     if let Some(desc) = &procedure.description {
         for line in desc.lines() {
-            docs.push(format!(" {}", line.trim_end()));
+            // Brackets would be read as (broken) intra-doc links by rustdoc.
+            let line = line.trim_end().replace('[', "\\[").replace(']', "\\]");
+            docs.push(format!(" {line}"));
         }
         docs.push(String::new());
     }

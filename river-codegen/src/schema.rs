@@ -99,7 +99,62 @@ pub fn empty_object_schema() -> Value {
 pub fn parse_schema(json: &str) -> Result<Schema, Diagnostic> {
     let doc: Value = serde_json::from_str(json)
         .map_err(|e| Diagnostic::new("", format!("schema is not valid JSON: {e}")))?;
-    schema_from_value(&doc)
+    let mut schema = schema_from_value(&doc)?;
+    // `serde_json::Value` sorts object keys; services and procedures keep the document
+    // order (which decides generated names on collisions and the order of the output).
+    if let Ok(order) = serde_json::from_str::<KeyOrder>(json) {
+        order.apply(&mut schema);
+    }
+    Ok(schema)
+}
+
+/// The document order of services and procedures.
+#[derive(serde::Deserialize)]
+struct KeyOrder {
+    #[serde(default)]
+    services: Option<IndexMap<String, ServiceOrder>>,
+    #[serde(default)]
+    procedures: Option<IndexMap<String, serde::de::IgnoredAny>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ServiceOrder {
+    #[serde(default)]
+    procedures: Option<IndexMap<String, serde::de::IgnoredAny>>,
+}
+
+impl KeyOrder {
+    fn apply(self, schema: &mut Schema) {
+        let services: Vec<(String, Option<Vec<String>>)> = match (self.services, self.procedures) {
+            (Some(svcs), _) => svcs
+                .into_iter()
+                .map(|(k, s)| (k, s.procedures.map(|p| p.into_keys().collect())))
+                .collect(),
+            (None, Some(procs)) => vec![(
+                DEFAULT_SERVICE_NAME.to_string(),
+                Some(procs.into_keys().collect()),
+            )],
+            (None, None) => return,
+        };
+        for (i, (name, procs)) in services.iter().enumerate() {
+            let Some(from) = schema.services.get_index_of(name) else {
+                continue;
+            };
+            if from != i && i < schema.services.len() {
+                schema.services.move_index(from, i);
+            }
+            let (Some(procs), Some(service)) = (procs, schema.services.get_mut(name)) else {
+                continue;
+            };
+            for (j, p) in procs.iter().enumerate() {
+                if let Some(from) = service.procedures.get_index_of(p) {
+                    if from != j && j < service.procedures.len() {
+                        service.procedures.move_index(from, j);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Like [`parse_schema`], from an already parsed JSON document.

@@ -85,7 +85,7 @@ pub struct ProcedureTypes {
 /// `{code, message, extras?}`, deserializes known codes only, and implements
 /// `::river_runtime::ServiceError`, `Display` and `std::error::Error`.
 pub fn generate_types(schema: &Schema) -> Result<TypeSet, Diagnostic> {
-    Generator::new()?.run(schema)
+    Generator::new()?.run(schema).map(|(types, _)| types)
 }
 
 struct Plan<'a> {
@@ -117,6 +117,8 @@ struct Generator {
     space: TypeSpace,
     names: NameRegistry,
     open_empty: BTreeSet<String>,
+    /// Every name the normalizer gave a schema (titles and definitions).
+    titles: BTreeSet<String>,
 }
 
 impl Generator {
@@ -143,10 +145,12 @@ impl Generator {
             space,
             names: NameRegistry::new(),
             open_empty: BTreeSet::new(),
+            titles: BTreeSet::new(),
         })
     }
 
-    fn run(mut self, schema: &Schema) -> Result<TypeSet, Diagnostic> {
+    /// Generates the types; also returns every name the normalizer assigned.
+    fn run(mut self, schema: &Schema) -> Result<(TypeSet, BTreeSet<String>), Diagnostic> {
         // Claim the top-level names first, so they win over nested ones.
         let mut plans = Vec::new();
         for (svc, service) in &schema.services {
@@ -263,12 +267,13 @@ impl Generator {
             type_names.insert(e.name.clone());
             tokens.extend(error_enum_tokens(e));
         }
-        Ok(TypeSet {
+        let types = TypeSet {
             tokens,
             procedures,
             handshake,
             type_names: type_names.into_iter().collect(),
-        })
+        };
+        Ok((types, self.titles))
     }
 
     /// Normalizes a payload and adds it to the type space; returns its type tokens as
@@ -289,6 +294,9 @@ impl Generator {
         };
         let n = normalize::normalize(raw, &ctx, &mut self.names)?;
         self.open_empty.extend(n.open_empty_structs.iter().cloned());
+        self.titles.extend(n.titles.iter().cloned());
+        self.titles
+            .extend(n.definitions.iter().map(|(name, _)| name.clone()));
         let to_schema = |v: &Value| -> Result<schemars::schema::Schema, Diagnostic> {
             serde_json::from_value(v.clone()).map_err(|e| {
                 Diagnostic::new(
@@ -401,6 +409,10 @@ impl Generator {
 /// Runs a typify call, turning a panic into a [`Diagnostic`] at `path` (the default
 /// panic message is silenced meanwhile).
 fn guarded<T>(path: &str, f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
+    // The panic hook is process-wide: swap it under a lock so that concurrent
+    // generations always restore the original hook.
+    static HOOK_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _lock = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result = catch_unwind(AssertUnwindSafe(f));
@@ -913,5 +925,98 @@ fn error_enum_tokens(e: &ErrorEnum) -> TokenStream {
         }
 
         impl ::std::error::Error for #name {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::parse_schema;
+
+    /// Every type typify emits carries a name the normalizer chose (so typify never named
+    /// a type on its own, which is what makes its silent same-name reuse possible).
+    fn assert_all_titled(json: &str, what: &str) {
+        let schema = parse_schema(json).unwrap();
+        let (types, titles) = Generator::new().unwrap().run(&schema).unwrap();
+        let errors: BTreeSet<String> = types
+            .procedures
+            .values()
+            .map(|p| p.error.to_string().replace("types :: ", ""))
+            .collect();
+        for name in &types.type_names {
+            assert!(
+                titles.contains(name) || errors.contains(name),
+                "{what}: typify named `{name}` by itself"
+            );
+        }
+    }
+
+    #[test]
+    fn corpus_types_all_have_normalizer_names() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+        if !root.is_dir() {
+            println!("skipping: {} is absent", root.display());
+            return;
+        }
+        let mut n = 0;
+        for dir in [
+            "schemas/river-python",
+            "schemas/typebox",
+            "schemas/reference-snapshots",
+            "conformance",
+        ] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                if !name.ends_with(".json") || name == "v1-rpc-invalid-schema.json" {
+                    continue;
+                }
+                assert_all_titled(&std::fs::read_to_string(&p).unwrap(), &name);
+                n += 1;
+            }
+        }
+        assert!(n >= 19, "{n}");
+    }
+
+    #[test]
+    fn typify_panics_become_diagnostics() {
+        let e = guarded("services.a.procedures.b.init", || -> () { panic!("boom") }).unwrap_err();
+        assert_eq!(e.path, "services.a.procedures.b.init");
+        assert!(e.message.contains("boom"), "{e}");
+        assert_eq!(guarded("", || 3).unwrap(), 3);
+    }
+
+    #[test]
+    fn crate_paths_are_rewritten_on_the_token_level() {
+        let ts = quote! {
+            #[derive(::serde::Serialize)]
+            impl<'de> ::serde::Deserialize<'de> for X where D: ::serde::Deserializer<'de> {
+                fn f() { ::serde_json::to_string(&1); a::serde::b(); }
+            }
+            #[serde(skip_serializing_if = "::serde_json::Map::is_empty")]
+            struct Y;
+        };
+        let out = rewrite_crate_paths(ts).to_string();
+        assert!(
+            !out.contains(" :: serde ::") || out.contains("a :: serde :: b"),
+            "{out}"
+        );
+        assert_eq!(
+            out.matches(":: river_runtime :: __private :: serde ::")
+                .count(),
+            3,
+            "{out}"
+        );
+        assert_eq!(
+            out.matches(":: river_runtime :: __private :: serde_json ::")
+                .count(),
+            1,
+            "{out}"
+        );
+        assert!(
+            out.contains("\"::river_runtime::__private::serde_json::Map::is_empty\""),
+            "{out}"
+        );
+        assert!(out.contains("a :: serde :: b"), "{out}");
     }
 }

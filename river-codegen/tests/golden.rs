@@ -118,7 +118,8 @@ fn golden_files_are_up_to_date() {
 /// The target directory the outer build uses (`CARGO_TARGET_DIR` or `<workspace>/target`).
 fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
+        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+        Some(dir) => workspace().join(dir),
         None => workspace().join("target"),
     }
 }

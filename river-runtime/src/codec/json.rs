@@ -309,6 +309,12 @@ fn clean_message(e: &serde_json::Error) -> String {
 }
 
 pub(super) fn decode_value<T: DeserializeOwned>(payload: &Payload) -> Result<T, PayloadMismatch> {
+    // Fast path without path tracking (which costs more than the parse itself); only a
+    // failure is decoded again to find where it failed.
+    let mut de = serde_json::Deserializer::from_slice(payload.as_bytes());
+    if let Ok(value) = T::deserialize(&mut de).and_then(|v| de.end().map(|()| v)) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(payload.as_bytes());
     let value = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| PayloadMismatch::from_path_error(e, clean_message))?;

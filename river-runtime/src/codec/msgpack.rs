@@ -246,8 +246,11 @@ impl<'a> Reader<'a> {
     /// Skips exactly one msgpack value (of any type, including ext/fixext/bin), without
     /// recursion; nesting deeper than [`MAX_DEPTH`] is an error.
     fn skip_value(&mut self) -> Result<(), Error> {
-        // `stack` holds the remaining item counts of the enclosing containers.
-        let mut stack = [0u64; MAX_DEPTH];
+        // The remaining item counts of the enclosing containers: the first levels inline
+        // (no zeroing of a large array per payload), deeper ones spill to the heap.
+        const INLINE: usize = 16;
+        let mut inline = [0u64; INLINE];
+        let mut spill: Vec<u64> = Vec::new();
         let mut depth = 0usize;
         let mut remaining: u64 = 1;
         loop {
@@ -256,7 +259,10 @@ impl<'a> Reader<'a> {
                     return Ok(());
                 }
                 depth -= 1;
-                remaining = *stack.get(depth).ok_or_else(truncated)?;
+                remaining = match inline.get(depth) {
+                    Some(r) => *r,
+                    None => spill.pop().ok_or_else(truncated)?,
+                };
             }
             remaining -= 1;
             let m = self.u8()?;
@@ -347,10 +353,15 @@ impl<'a> Reader<'a> {
                 if children > (self.buf.len() - self.pos.min(self.buf.len())) as u64 {
                     return Err(truncated());
                 }
-                let slot = stack.get_mut(depth).ok_or_else(|| {
-                    Error::decode(format!("msgpack nesting deeper than {MAX_DEPTH}"))
-                })?;
-                *slot = remaining;
+                if depth >= MAX_DEPTH {
+                    return Err(Error::decode(format!(
+                        "msgpack nesting deeper than {MAX_DEPTH}"
+                    )));
+                }
+                match inline.get_mut(depth) {
+                    Some(slot) => *slot = remaining,
+                    None => spill.push(remaining),
+                }
                 depth += 1;
                 remaining = children;
             }
@@ -444,6 +455,12 @@ pub(super) fn encode_value<T: Serialize + ?Sized>(value: &T) -> Result<Payload, 
 }
 
 pub(super) fn decode_value<T: DeserializeOwned>(payload: &Payload) -> Result<T, PayloadMismatch> {
+    // Fast path without path tracking; only a failure is decoded again to find where.
+    let mut de = rmp_serde::Deserializer::from_read_ref(payload.as_bytes());
+    de.set_max_depth(MAX_DEPTH);
+    if let Ok(value) = T::deserialize(&mut de) {
+        return Ok(value);
+    }
     let mut de = rmp_serde::Deserializer::from_read_ref(payload.as_bytes());
     de.set_max_depth(MAX_DEPTH);
     serde_path_to_error::deserialize(&mut de)
@@ -545,6 +562,20 @@ mod tests {
         assert!(skip_len(&[0xc1]).is_err());
         assert!(skip_len(&[0xdd, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(skip_len(&[0xc9, 0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn skipper_deep_with_siblings() {
+        // [1, [2, [3, ... [40, {"k": bin}] ...]], "tail"] exercises the heap-spilled levels.
+        let mut v = vec![0x81, 0xa1, b'k', 0xc4, 0x01, 0xaa];
+        for i in (1..=40u8).rev() {
+            v = [vec![0x93, i], v, vec![0xa1, b'z']].concat();
+        }
+        let mut padded = v.clone();
+        padded.extend_from_slice(&[0xc3, 0xc3]);
+        assert_eq!(skip_len(&padded).unwrap(), v.len());
+        let value: crate::Value = rmp_serde::from_slice(&v).unwrap();
+        assert_eq!(value.get_index(2).and_then(crate::Value::as_str), Some("z"));
     }
 
     #[test]
