@@ -306,8 +306,12 @@ pub(crate) fn procedure_docs(
     let mut docs = Vec::new();
     if let Some(desc) = &procedure.description {
         for line in desc.lines() {
-            // Brackets would be read as (broken) intra-doc links by rustdoc.
-            let line = line.trim_end().replace('[', "\\[").replace(']', "\\]");
+            // Brackets would be read as (broken) intra-doc links by rustdoc, `<x>` as HTML.
+            let line = line
+                .trim_end()
+                .replace('[', "\\[")
+                .replace(']', "\\]")
+                .replace('<', "\\<");
             docs.push(format!(" {line}"));
         }
         docs.push(String::new());

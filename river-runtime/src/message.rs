@@ -273,7 +273,10 @@ macro_rules! bool_literal {
                 if bool::deserialize(d)? == $val {
                     Ok($ty)
                 } else {
-                    Err(serde::de::Error::custom(concat!("expected ", stringify!($val))))
+                    Err(serde::de::Error::custom(concat!(
+                        "expected ",
+                        stringify!($val)
+                    )))
                 }
             }
         }

@@ -123,7 +123,10 @@ fn router(records: Records) -> Router {
         Ok::<_, Failure<AnyServiceError>>(init)
     });
     r.rpc("meta", "whoami", |ctx, _init: Empty| async move {
-        let user = ctx.metadata::<String>().map(|u| (*u).clone()).unwrap_or_default();
+        let user = ctx
+            .metadata::<String>()
+            .map(|u| (*u).clone())
+            .unwrap_or_default();
         Ok::<_, Failure<AnyServiceError>>(Msg { msg: user })
     });
     let rec = records.clone();
@@ -136,85 +139,108 @@ fn router(records: Records) -> Router {
             Ok::<Empty, Failure<AnyServiceError>>(Empty {})
         }
     });
-    r.stream("streams", "echo", |_ctx, _init: Empty, mut reqs, resps| async move {
-        while let Some(item) = reqs.next().await {
-            match item {
-                Ok(Msg { msg }) => {
-                    if resps.ok(Msg { msg }).await.is_err() {
-                        break;
+    r.stream(
+        "streams",
+        "echo",
+        |_ctx, _init: Empty, mut reqs, resps| async move {
+            while let Some(item) = reqs.next().await {
+                match item {
+                    Ok(Msg { msg }) => {
+                        if resps.ok(Msg { msg }).await.is_err() {
+                            break;
+                        }
                     }
+                    Err(_) => break,
                 }
-                Err(_) => break,
-            }
-        }
-        resps.close().await;
-        Ok::<(), Failure<AnyServiceError>>(())
-    });
-    let rec = records.clone();
-    r.stream("streams", "serverClosesFirst", move |_ctx, init: Key, mut reqs, resps| {
-        let rec = rec.clone();
-        async move {
-            for i in 0..3 {
-                resps.ok(Num { n: i }).await.map_err(Failure::uncaught)?;
             }
             resps.close().await;
-            rec.push(&init.key, "serverClosed");
-            let mut count = 0;
-            while let Some(Ok(Msg { .. })) = reqs.next().await {
-                count += 1;
-            }
-            rec.push(&init.key, format!("received:{count}"));
             Ok::<(), Failure<AnyServiceError>>(())
-        }
-    });
+        },
+    );
     let rec = records.clone();
-    r.stream("cancel", "blockStream", move |ctx, init: Key, mut reqs, _resps: river_runtime::Responses<Empty, AnyServiceError>| {
-        let rec = rec.clone();
-        async move {
-            rec.push(&init.key, "started");
-            while let Some(item) = reqs.next().await {
-                match item {
-                    Ok(Msg { msg }) => rec.push(&init.key, format!("msg:{msg}")),
-                    Err(e) => {
-                        rec.push(&init.key, format!("readErr:{}", e.code.as_str()));
-                        break;
+    r.stream(
+        "streams",
+        "serverClosesFirst",
+        move |_ctx, init: Key, mut reqs, resps| {
+            let rec = rec.clone();
+            async move {
+                for i in 0..3 {
+                    resps.ok(Num { n: i }).await.map_err(Failure::uncaught)?;
+                }
+                resps.close().await;
+                rec.push(&init.key, "serverClosed");
+                let mut count = 0;
+                while let Some(Ok(Msg { .. })) = reqs.next().await {
+                    count += 1;
+                }
+                rec.push(&init.key, format!("received:{count}"));
+                Ok::<(), Failure<AnyServiceError>>(())
+            }
+        },
+    );
+    let rec = records.clone();
+    r.stream(
+        "cancel",
+        "blockStream",
+        move |ctx,
+              init: Key,
+              mut reqs,
+              _resps: river_runtime::Responses<Empty, AnyServiceError>| {
+            let rec = rec.clone();
+            async move {
+                rec.push(&init.key, "started");
+                while let Some(item) = reqs.next().await {
+                    match item {
+                        Ok(Msg { msg }) => rec.push(&init.key, format!("msg:{msg}")),
+                        Err(e) => {
+                            rec.push(&init.key, format!("readErr:{}", e.code.as_str()));
+                            break;
+                        }
                     }
                 }
+                ctx.cancelled().await;
+                rec.push(&init.key, "aborted");
+                Ok::<(), Failure<AnyServiceError>>(())
             }
-            ctx.cancelled().await;
-            rec.push(&init.key, "aborted");
-            Ok::<(), Failure<AnyServiceError>>(())
-        }
-    });
-    r.upload("uploads", "sum", |_ctx, _init: Empty, mut reqs| async move {
-        let mut total = 0;
-        while let Some(item) = reqs.next().await {
-            match item {
-                Ok(Num { n }) => total += n,
-                Err(e) => return Err(Failure::uncaught(e)),
-            }
-        }
-        Ok::<_, Failure<AnyServiceError>>(Num { n: total })
-    });
-    let rec = records.clone();
-    r.upload("cancel", "blockUpload", move |ctx, init: Key, mut reqs: river_runtime::Requests<Msg>| {
-        let rec = rec.clone();
-        async move {
-            rec.push(&init.key, "started");
+        },
+    );
+    r.upload(
+        "uploads",
+        "sum",
+        |_ctx, _init: Empty, mut reqs| async move {
+            let mut total = 0;
             while let Some(item) = reqs.next().await {
                 match item {
-                    Ok(Msg { msg }) => rec.push(&init.key, format!("msg:{msg}")),
-                    Err(e) => {
-                        rec.push(&init.key, format!("readErr:{}", e.code.as_str()));
-                        break;
-                    }
+                    Ok(Num { n }) => total += n,
+                    Err(e) => return Err(Failure::uncaught(e)),
                 }
             }
-            ctx.cancelled().await;
-            rec.push(&init.key, "aborted");
-            Ok::<Empty, Failure<AnyServiceError>>(Empty {})
-        }
-    });
+            Ok::<_, Failure<AnyServiceError>>(Num { n: total })
+        },
+    );
+    let rec = records.clone();
+    r.upload(
+        "cancel",
+        "blockUpload",
+        move |ctx, init: Key, mut reqs: river_runtime::Requests<Msg>| {
+            let rec = rec.clone();
+            async move {
+                rec.push(&init.key, "started");
+                while let Some(item) = reqs.next().await {
+                    match item {
+                        Ok(Msg { msg }) => rec.push(&init.key, format!("msg:{msg}")),
+                        Err(e) => {
+                            rec.push(&init.key, format!("readErr:{}", e.code.as_str()));
+                            break;
+                        }
+                    }
+                }
+                ctx.cancelled().await;
+                rec.push(&init.key, "aborted");
+                Ok::<Empty, Failure<AnyServiceError>>(Empty {})
+            }
+        },
+    );
     r.subscription("subs", "ticker", |_ctx, init: Num, resps| async move {
         for i in 0..init.n {
             resps.ok(Num { n: i }).await.map_err(Failure::uncaught)?;
@@ -222,15 +248,19 @@ fn router(records: Records) -> Router {
         Ok::<(), Failure<AnyServiceError>>(())
     });
     let rec = records;
-    r.subscription("cancel", "blockSubscription", move |ctx, init: Key, _resps: river_runtime::Responses<Empty, AnyServiceError>| {
-        let rec = rec.clone();
-        async move {
-            rec.push(&init.key, "started");
-            ctx.cancelled().await;
-            rec.push(&init.key, "aborted");
-            Ok::<(), Failure<AnyServiceError>>(())
-        }
-    });
+    r.subscription(
+        "cancel",
+        "blockSubscription",
+        move |ctx, init: Key, _resps: river_runtime::Responses<Empty, AnyServiceError>| {
+            let rec = rec.clone();
+            async move {
+                rec.push(&init.key, "started");
+                ctx.cancelled().await;
+                rec.push(&init.key, "aborted");
+                Ok::<(), Failure<AnyServiceError>>(())
+            }
+        },
+    );
     r
 }
 
@@ -241,13 +271,20 @@ struct Fixture {
 
 async fn start(codec: Codec, handshake: bool) -> Fixture {
     let records = Records::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let mut builder = Server::builder().codec(codec);
     if handshake {
         builder = builder.handshake(HandshakeValidator::new(
-            |meta: Token, _prev: Option<&String>, _from: &str| match meta.token.strip_prefix("valid-") {
+            |meta: Token, _prev: Option<&String>, _from: &str| match meta
+                .token
+                .strip_prefix("valid-")
+            {
                 Some(user) => Ok(user.to_string()),
-                None if meta.token == "unsupported" => Err(HandshakeRejection::RejectedUnsupportedClient),
+                None if meta.token == "unsupported" => {
+                    Err(HandshakeRejection::RejectedUnsupportedClient)
+                }
                 None => Err(HandshakeRejection::RejectedByCustomHandler),
             },
         ));
@@ -268,9 +305,15 @@ async fn all_four_kinds() {
         let fx = start(codec, false).await;
         let c = client(codec, fx.server.local_addr());
 
-        let out: Num = c.rpc::<_, _, E>("test", "add", &Num { n: 3 }).await.expect("rpc");
+        let out: Num = c
+            .rpc::<_, _, E>("test", "add", &Num { n: 3 })
+            .await
+            .expect("rpc");
         assert_eq!(out, Num { n: 3 });
-        let out: Num = c.rpc::<_, _, E>("test", "add", &Num { n: 4 }).await.expect("rpc");
+        let out: Num = c
+            .rpc::<_, _, E>("test", "add", &Num { n: 4 })
+            .await
+            .expect("rpc");
         assert_eq!(out, Num { n: 7 }, "{codec:?}");
 
         let (mut w, mut r) = c.stream::<_, Msg, Msg, E>("streams", "echo", &Empty {});
@@ -301,7 +344,10 @@ async fn errors_service_uncaught_invalid_unknown() {
         let fx = start(codec, false).await;
         let c = client(codec, fx.server.local_addr());
 
-        let err = c.rpc::<_, Num, E>("test", "checkRange", &Num { n: 500 }).await.expect_err("too big");
+        let err = c
+            .rpc::<_, Num, E>("test", "checkRange", &Num { n: 500 })
+            .await
+            .expect_err("too big");
         let svc = err.service().expect("service error");
         assert_eq!(svc.code, "TOO_BIG");
         assert_eq!(svc.message, "500 is above 100");
@@ -309,26 +355,58 @@ async fn errors_service_uncaught_invalid_unknown() {
         assert_eq!(extras.get("max").and_then(Value::as_i64), Some(100));
         assert_eq!(extras.get("got").and_then(Value::as_i64), Some(500));
 
-        let err = c.rpc::<_, Empty, E>("test", "throwError", &Msg { msg: "boom".into() }).await.expect_err("uncaught");
+        let err = c
+            .rpc::<_, Empty, E>("test", "throwError", &Msg { msg: "boom".into() })
+            .await
+            .expect_err("uncaught");
         let p = err.protocol().expect("protocol error");
         assert_eq!(p.code, ProtocolErrorCode::UncaughtError);
         assert!(p.message.contains("boom"), "{p}");
 
-        let err = c.rpc::<_, Empty, E>("test", "panics", &Empty {}).await.expect_err("panic");
+        let err = c
+            .rpc::<_, Empty, E>("test", "panics", &Empty {})
+            .await
+            .expect_err("panic");
         assert!(err.is_uncaught(), "{err}");
 
-        let err = c.rpc::<_, Num, E>("test", "add", &Msg { msg: "not a number".into() }).await.expect_err("invalid");
+        let err = c
+            .rpc::<_, Num, E>(
+                "test",
+                "add",
+                &Msg {
+                    msg: "not a number".into(),
+                },
+            )
+            .await
+            .expect_err("invalid");
         let p = err.protocol().expect("protocol");
         assert_eq!(p.code, ProtocolErrorCode::InvalidRequest);
         assert_eq!(p.message, "procedure init failed validation");
 
-        let err = c.rpc::<_, Num, E>("test", "doesNotExist", &Empty {}).await.expect_err("unknown proc");
-        assert_eq!(err.protocol().map(|p| p.message.as_str()), Some("couldn't find a matching procedure for test.doesNotExist"));
-        let err = c.rpc::<_, Num, E>("noSuchService", "add", &Num { n: 1 }).await.expect_err("unknown svc");
-        assert_eq!(err.protocol().map(|p| p.message.as_str()), Some("couldn't find service noSuchService"));
+        let err = c
+            .rpc::<_, Num, E>("test", "doesNotExist", &Empty {})
+            .await
+            .expect_err("unknown proc");
+        assert_eq!(
+            err.protocol().map(|p| p.message.as_str()),
+            Some("couldn't find a matching procedure for test.doesNotExist")
+        );
+        let err = c
+            .rpc::<_, Num, E>("noSuchService", "add", &Num { n: 1 })
+            .await
+            .expect_err("unknown svc");
+        assert_eq!(
+            err.protocol().map(|p| p.message.as_str()),
+            Some("couldn't find service noSuchService")
+        );
 
         // The session survives all of that.
-        assert_eq!(c.rpc::<_, Num, E>("test", "add", &Num { n: 1 }).await.expect("rpc"), Num { n: 1 });
+        assert_eq!(
+            c.rpc::<_, Num, E>("test", "add", &Num { n: 1 })
+                .await
+                .expect("rpc"),
+            Num { n: 1 }
+        );
         fx.server.shutdown().await;
     }
 }
@@ -350,18 +428,23 @@ async fn client_cancel_of_each_kind_is_observed_by_the_handler() {
 
         // stream: explicit cancel.
         let key = format!("stream-{codec:?}");
-        let (mut w, mut r) = c.stream::<_, Msg, Empty, E>("cancel", "blockStream", &Key { key: key.clone() });
+        let (mut w, mut r) =
+            c.stream::<_, Msg, Empty, E>("cancel", "blockStream", &Key { key: key.clone() });
         w.send(Msg { msg: "one".into() }).await.expect("send");
         rec.wait_for(&key, "msg:one").await;
         r.cancel();
         let events = rec.wait_for(&key, "aborted").await;
         assert_eq!(events, ["started", "msg:one", "readErr:CANCEL", "aborted"]);
         let last = r.next().await;
-        assert!(matches!(last, Some(Err(ref e)) if e.is_cancel()) || last.is_none(), "{last:?}");
+        assert!(
+            matches!(last, Some(Err(ref e)) if e.is_cancel()) || last.is_none(),
+            "{last:?}"
+        );
 
         // upload: explicit cancel of the response.
         let key = format!("upload-{codec:?}");
-        let (mut w, mut resp) = c.upload::<_, Msg, Empty, E>("cancel", "blockUpload", &Key { key: key.clone() });
+        let (mut w, mut resp) =
+            c.upload::<_, Msg, Empty, E>("cancel", "blockUpload", &Key { key: key.clone() });
         w.send(Msg { msg: "one".into() }).await.expect("send");
         rec.wait_for(&key, "msg:one").await;
         resp.cancel();
@@ -371,14 +454,20 @@ async fn client_cancel_of_each_kind_is_observed_by_the_handler() {
 
         // subscription: dropping the reader cancels it.
         let key = format!("sub-{codec:?}");
-        let r = c.subscribe::<_, Empty, E>("cancel", "blockSubscription", &Key { key: key.clone() });
+        let r =
+            c.subscribe::<_, Empty, E>("cancel", "blockSubscription", &Key { key: key.clone() });
         rec.wait_for(&key, "started").await;
         drop(r);
         let events = rec.wait_for(&key, "aborted").await;
         assert_eq!(events, ["started", "aborted"]);
 
         // The session still works.
-        assert_eq!(c.rpc::<_, Num, E>("test", "add", &Num { n: 2 }).await.expect("rpc"), Num { n: 2 });
+        assert_eq!(
+            c.rpc::<_, Num, E>("test", "add", &Num { n: 2 })
+                .await
+                .expect("rpc"),
+            Num { n: 2 }
+        );
         fx.server.shutdown().await;
     }
 }
@@ -389,7 +478,8 @@ async fn server_closes_first_and_keeps_reading() {
         let fx = start(codec, false).await;
         let c = client(codec, fx.server.local_addr());
         let key = format!("scf-{codec:?}");
-        let (mut w, mut r) = c.stream::<_, Msg, Num, E>("streams", "serverClosesFirst", &Key { key: key.clone() });
+        let (mut w, mut r) =
+            c.stream::<_, Msg, Num, E>("streams", "serverClosesFirst", &Key { key: key.clone() });
         let mut got = Vec::new();
         while let Some(item) = r.next().await {
             got.push(item.expect("item").n);
@@ -397,7 +487,9 @@ async fn server_closes_first_and_keeps_reading() {
         assert_eq!(got, [0, 1, 2]);
         fx.records.wait_for(&key, "serverClosed").await;
         for _ in 0..2 {
-            w.send(Msg { msg: "late".into() }).await.expect("half-open write");
+            w.send(Msg { msg: "late".into() })
+                .await
+                .expect("half-open write");
         }
         w.close().await;
         let events = fx.records.wait_for(&key, "received:2").await;
@@ -421,10 +513,22 @@ async fn volume_concurrency_and_large_payloads() {
 
         // 1 MiB of bytes and 1 MiB of string.
         let data: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
-        let out: Blob = c.rpc::<_, _, E>("test", "echoBytes", &Blob { data: Bytes::from(data.clone()) }).await.expect("bytes");
+        let out: Blob = c
+            .rpc::<_, _, E>(
+                "test",
+                "echoBytes",
+                &Blob {
+                    data: Bytes::from(data.clone()),
+                },
+            )
+            .await
+            .expect("bytes");
         assert_eq!(out.data.as_ref(), &data[..]);
         let s: String = "é".repeat(512 * 1024);
-        let out: Msg = c.rpc::<_, _, E>("test", "echoString", &Msg { msg: s.clone() }).await.expect("string");
+        let out: Msg = c
+            .rpc::<_, _, E>("test", "echoString", &Msg { msg: s.clone() })
+            .await
+            .expect("string");
         assert_eq!(out.msg, s);
 
         // 10,000 ordered stream messages.
@@ -438,7 +542,10 @@ async fn volume_concurrency_and_large_payloads() {
         let got: Vec<String> = r.map(|i| i.expect("item").msg).collect().await;
         writer.await.expect("writer");
         assert_eq!(got.len(), 10_000);
-        assert!(got.iter().enumerate().all(|(i, m)| *m == i.to_string()), "out of order");
+        assert!(
+            got.iter().enumerate().all(|(i, m)| *m == i.to_string()),
+            "out of order"
+        );
         fx.server.shutdown().await;
     }
 }
@@ -450,23 +557,41 @@ async fn handshake_metadata_accepted_and_rejected() {
         let addr = fx.server.local_addr();
         let ok = Client::builder(format!("ws://{addr}"))
             .codec(codec)
-            .handshake_metadata(|| Token { token: "valid-alice".into() })
+            .handshake_metadata(|| Token {
+                token: "valid-alice".into(),
+            })
             .build();
-        let who: Msg = ok.rpc::<_, _, E>("meta", "whoami", &Empty {}).await.expect("whoami");
+        let who: Msg = ok
+            .rpc::<_, _, E>("meta", "whoami", &Empty {})
+            .await
+            .expect("whoami");
         assert_eq!(who.msg, "alice");
 
         for (token, code) in [
-            ("nope", river_runtime::message::HandshakeErrorCode::RejectedByCustomHandler),
-            ("unsupported", river_runtime::message::HandshakeErrorCode::RejectedUnsupportedClient),
+            (
+                "nope",
+                river_runtime::message::HandshakeErrorCode::RejectedByCustomHandler,
+            ),
+            (
+                "unsupported",
+                river_runtime::message::HandshakeErrorCode::RejectedUnsupportedClient,
+            ),
         ] {
             let bad = Client::builder(format!("ws://{addr}"))
                 .codec(codec)
-                .handshake_metadata(move || Token { token: token.into() })
+                .handshake_metadata(move || Token {
+                    token: token.into(),
+                })
                 .build();
-            let err = bad.rpc::<_, Msg, E>("meta", "whoami", &Empty {}).await.expect_err("rejected");
+            let err = bad
+                .rpc::<_, Msg, E>("meta", "whoami", &Empty {})
+                .await
+                .expect_err("rejected");
             match &err {
                 RiverError::Transport(t) => assert_eq!(t.handshake_code(), Some(code), "{err}"),
-                RiverError::Protocol(p) => assert_eq!(p.code, ProtocolErrorCode::UnexpectedDisconnect, "{err}"),
+                RiverError::Protocol(p) => {
+                    assert_eq!(p.code, ProtocolErrorCode::UnexpectedDisconnect, "{err}")
+                }
                 other => panic!("unexpected {other}"),
             }
         }
@@ -487,7 +612,9 @@ async fn transparent_reconnect_mid_stream_delivers_everything_once_in_order() {
         let total = 2_000;
         let writer = tokio::spawn(async move {
             for i in 0..total {
-                w.send(Msg { msg: i.to_string() }).await.expect("send survives reconnects");
+                w.send(Msg { msg: i.to_string() })
+                    .await
+                    .expect("send survives reconnects");
                 if i % 50 == 0 {
                     tokio::task::yield_now().await;
                 }
@@ -509,8 +636,14 @@ async fn transparent_reconnect_mid_stream_delivers_everything_once_in_order() {
         writer.await.expect("writer");
         cutter.1.await.expect("cutter");
         assert_eq!(got.len(), total, "every message exactly once");
-        assert!(got.iter().enumerate().all(|(i, m)| *m == i.to_string()), "in order");
-        assert!(cutter.0.connections.load(Ordering::SeqCst) >= 2, "the connection was really cut");
+        assert!(
+            got.iter().enumerate().all(|(i, m)| *m == i.to_string()),
+            "in order"
+        );
+        assert!(
+            cutter.0.connections.load(Ordering::SeqCst) >= 2,
+            "the connection was really cut"
+        );
         assert_eq!(c.session_id(), session_before, "same session");
         fx.server.shutdown().await;
     }

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::codec::Codec;
 use crate::error::Error;
 use crate::ids::generate_id;
-use crate::message::{ControlFlags, ExpectedSessionState, Payload, TransportMessage, Tracing};
+use crate::message::{ControlFlags, ExpectedSessionState, Payload, Tracing, TransportMessage};
 
 /// What to do with an inbound frame, decided by [`SessionState::check_inbound`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +58,11 @@ pub struct Outgoing {
 
 impl Outgoing {
     /// A frame with no open-only fields.
-    pub fn new(stream_id: impl Into<String>, control_flags: ControlFlags, payload: Payload) -> Self {
+    pub fn new(
+        stream_id: impl Into<String>,
+        control_flags: ControlFlags,
+        payload: Payload,
+    ) -> Self {
         Outgoing {
             stream_id: stream_id.into(),
             control_flags,
@@ -86,7 +90,11 @@ pub struct SessionState {
 
 impl SessionState {
     /// A fresh session with seq = ack = 0.
-    pub fn new(id: impl Into<String>, local_id: impl Into<String>, peer_id: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        local_id: impl Into<String>,
+        peer_id: impl Into<String>,
+    ) -> Self {
         SessionState {
             id: id.into(),
             local_id: local_id.into(),
