@@ -168,3 +168,15 @@ fn help_shows_an_example() {
     assert!(text.contains("river-codegen generate schemas/interop.json --out"));
     assert!(text.contains("--check"));
 }
+
+#[test]
+fn committed_golden_files_pass_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = run(bin()
+        .arg("generate")
+        .arg(root.join("schemas/example.json"))
+        .arg("--out")
+        .arg(root.join("fixtures/golden/src/example.rs"))
+        .arg("--check"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -6,7 +6,7 @@
 //! - `generated_code_builds_and_passes_clippy`: the code for every schema in `schemas/`,
 //!   `../shared/schemas/**` and `../shared/conformance/` (client and server, plus the
 //!   client-only and server-only variants of the interop schema) is written into one
-//!   scratch crate under the target directory, and one `cargo clippy -- -D warnings`
+//!   scratch crate (`target/codegen-tests/codegen-check`), and one `cargo clippy -- -D warnings`
 //!   builds it with `#![deny(warnings)]`.
 
 use std::collections::BTreeSet;
@@ -161,7 +161,9 @@ fn generated_code_builds_and_passes_clippy() {
         None => eprintln!("skipping the ../shared schemas: ../shared is not present"),
     }
 
-    let krate = target_dir().join("codegen-check");
+    // Shares its target directory with the types_compile test's check crate.
+    let base = target_dir().join("codegen-tests");
+    let krate = base.join("codegen-check");
     let src = krate.join("src");
     std::fs::create_dir_all(&src).expect("create the scratch crate");
     let runtime = workspace().join("river-runtime");
@@ -204,7 +206,7 @@ fn generated_code_builds_and_passes_clippy() {
         .args(["clippy", "--quiet", "--manifest-path"])
         .arg(krate.join("Cargo.toml"))
         .args(["--", "-D", "warnings"])
-        .env("CARGO_TARGET_DIR", krate.join("target"))
+        .env("CARGO_TARGET_DIR", base.join("target"))
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .output()

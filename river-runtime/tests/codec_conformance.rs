@@ -1114,3 +1114,21 @@ fn special_values_survive_serde_buffering() {
     let p = Codec::Msgpack.encode(&e).expect("msgpack");
     assert_eq!(Codec::Msgpack.decode::<Either>(&p).expect("back"), e);
 }
+
+/// Regression: 17-significant-digit floats must survive a JSON round trip exactly
+/// (serde_json's default float parser is inexact there; `float_roundtrip` fixes it).
+#[test]
+fn json_floats_round_trip_exactly() {
+    for v in [
+        9007199254740991.0_f64,
+        0.1 + 0.2,
+        1e300,
+        5e-324,
+        -2147483648.0,
+        std::f64::consts::PI,
+    ] {
+        let payload = Codec::Json.encode(&v).expect("encode");
+        let back: f64 = Codec::Json.decode(&payload).expect("decode");
+        assert_eq!(back.to_bits(), v.to_bits(), "{v} came back as {back}");
+    }
+}
