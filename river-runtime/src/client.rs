@@ -20,7 +20,33 @@
 //!   `UNEXPECTED_DISCONNECT "transport is closed"`.
 //! - Dropping an unfinished call handle cancels the call (flag 4, `CANCEL`), as if
 //!   `cancel()` had been called; dropping an open [`Writer`] closes it (CLOSE).
-//! - Reader queues are unbounded: a slow consumer buffers everything the server sends.
+//! - Writers wait while the session's send buffer (plus requests queued for the driver)
+//!   is at `send_buffer_high_water_mark`, and resume when acknowledgements trim it (the
+//!   reference's `waitForWriteReady`).
+//!
+//! # Bounded reader queues
+//!
+//! Each call's [`Reader`] / [`Response`] has a queue of at most
+//! [`SessionOptions::read_queue_capacity`](crate::SessionOptions::read_queue_capacity)
+//! result items (default 1024; the reference's readables are unbounded). Final events
+//! (cancel, disconnect, end of stream) never count against it. When a result arrives for
+//! a full queue, the driver keeps that one frame and stops reading the connection until
+//! the consumer takes an item (or drops the call). Nothing is dropped: the frame was
+//! accepted (acked) and is delivered later, also across reconnects. The server then sees
+//! no acknowledgements for what it sends next, its send buffer reaches its high-water
+//! mark and its handlers' `send` waits: memory stays bounded end to end.
+//!
+//! While paused, the watchdog does not count the silence (we are not reading, so we
+//! cannot see heartbeats) and instead of closing the connection it sends an `ACK`
+//! keepalive every heartbeat interval, so the server's watchdog (ours, or the
+//! reference's) keeps seeing a live peer. Once reading resumes, the liveness deadline
+//! starts afresh.
+//!
+//! Limits: the pause is per session, so one slow reader holds up every other stream of
+//! the session behind its frame (head-of-line blocking), and a phantom disconnect that
+//! happens during a pause is only noticed once reading resumes (or when a keepalive
+//! write fails). [`ClientStats::read_pauses`] and [`ClientStats::reader_queue_peak`]
+//! count pauses and the largest queue seen.
 //!
 //! Deviations from the reference: the client never connects at `build()` (no
 //! `eagerlyConnect`; the first call or [`Client::connect`] connects), and there is no
@@ -28,6 +54,7 @@
 
 mod backoff;
 mod driver;
+mod queue;
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -48,6 +75,7 @@ use crate::options::ClientOptions;
 use crate::value::Value;
 
 use driver::{Command, ProcKind, StreamEvent};
+use queue::{EventQueue, EventTx};
 
 /// Builds handshake metadata: encodes the user's value and re-reads it as a [`Value`].
 type MetadataFn = Arc<dyn Fn(Codec) -> Result<Value, Error> + Send + Sync>;
@@ -126,10 +154,12 @@ impl ClientBuilder {
             events,
             backpressure: Backpressure {
                 len: AtomicUsize::new(0),
+                pending: AtomicUsize::new(0),
                 notify: Notify::new(),
                 high_water_mark: config.options.session.send_buffer_high_water_mark,
             },
             closed: AtomicBool::new(false),
+            reader_space: Notify::new(),
         });
         Client {
             inner: Arc::new(Inner {
@@ -201,6 +231,10 @@ pub struct ClientStats {
     pub sessions_created: u64,
     /// Sessions destroyed.
     pub sessions_closed: u64,
+    /// Times the driver stopped reading the connection because a reader queue was full.
+    pub read_pauses: u64,
+    /// The most items seen in any one reader queue (never above the capacity).
+    pub reader_queue_peak: u64,
 }
 
 #[derive(Default)]
@@ -210,11 +244,15 @@ pub(crate) struct StatsCounters {
     pub(crate) reconnects: AtomicU64,
     pub(crate) sessions_created: AtomicU64,
     pub(crate) sessions_closed: AtomicU64,
+    pub(crate) read_pauses: AtomicU64,
+    pub(crate) reader_queue_peak: AtomicU64,
 }
 
 /// The send-buffer length of the current session, for writer backpressure.
 pub(crate) struct Backpressure {
     pub(crate) len: AtomicUsize,
+    /// Data frames handed to the driver but not stamped yet.
+    pub(crate) pending: AtomicUsize,
     pub(crate) notify: Notify,
     pub(crate) high_water_mark: usize,
 }
@@ -226,6 +264,8 @@ pub(crate) struct Shared {
     pub(crate) events: broadcast::Sender<ClientEvent>,
     pub(crate) backpressure: Backpressure,
     pub(crate) closed: AtomicBool,
+    /// Signalled when a reader takes an item from a queue the driver found full.
+    pub(crate) reader_space: Notify,
 }
 
 impl Shared {
@@ -312,6 +352,8 @@ impl Client {
             reconnects: s.reconnects.load(Ordering::Relaxed),
             sessions_created: s.sessions_created.load(Ordering::Relaxed),
             sessions_closed: s.sessions_closed.load(Ordering::Relaxed),
+            read_pauses: s.read_pauses.load(Ordering::Relaxed),
+            reader_queue_peak: s.reader_queue_peak.load(Ordering::Relaxed),
         }
     }
 
@@ -372,7 +414,10 @@ impl Client {
             RiverError::Transport(Error::closed("no tokio runtime to run the client on"))
         })?;
         let stream_id = generate_id();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let rx = EventQueue::new(
+            self.inner.config.options.session.read_queue_capacity,
+            self.inner.shared.clone(),
+        );
         let stream = Arc::new(StreamShared {
             write_closed: AtomicBool::new(!kind.has_writer()),
         });
@@ -382,7 +427,7 @@ impl Client {
             service: service.to_string(),
             procedure: procedure.to_string(),
             init,
-            events: tx,
+            events: EventTx::new(rx.clone()),
             stream: stream.clone(),
         })
         .map_err(|_| RiverError::Protocol(transport_closed()))?;
@@ -391,7 +436,7 @@ impl Client {
                 cmd: Some(cmd.clone()),
                 stream_id,
             },
-            rx,
+            rx: Some(rx),
             stream,
         })
     }
@@ -428,17 +473,17 @@ impl Client {
     ) -> (Option<OpenCall>, CallRx<O, E>) {
         let codec = self.inner.config.codec;
         match opened {
-            Ok(call) => {
-                let (rx, handle) = (call.rx, call.handle.clone());
+            Ok(mut call) => {
+                let (rx, handle) = (call.rx.take(), call.handle.clone());
                 let stub = OpenCall {
                     handle: call.handle,
-                    rx: mpsc::unbounded_channel().1,
+                    rx: None,
                     stream: call.stream,
                 };
                 (
                     Some(stub),
                     CallRx {
-                        rx: Some(rx),
+                        rx,
                         failed: None,
                         handle,
                         codec,
@@ -554,7 +599,7 @@ pub(crate) struct StreamShared {
 
 struct OpenCall {
     handle: CallHandle,
-    rx: mpsc::UnboundedReceiver<StreamEvent>,
+    rx: Option<Arc<EventQueue>>,
     stream: Arc<StreamShared>,
 }
 
@@ -576,7 +621,7 @@ impl CallHandle {
 
 /// The receiving half of a call, shared by [`Reader`] and [`Response`].
 struct CallRx<O, E> {
-    rx: Option<mpsc::UnboundedReceiver<StreamEvent>>,
+    rx: Option<Arc<EventQueue>>,
     failed: Option<RiverError<E>>,
     handle: CallHandle,
     codec: Codec,
@@ -599,7 +644,9 @@ impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => {
                     self.finished = true;
-                    self.rx = None;
+                    if let Some(rx) = self.rx.take() {
+                        rx.close_rx();
+                    }
                     return Poll::Ready(None);
                 }
                 Poll::Ready(Some(StreamEvent::Error(p))) => {
@@ -636,6 +683,9 @@ impl<O, E> Unpin for CallRx<O, E> {}
 impl<O, E> Drop for CallRx<O, E> {
     fn drop(&mut self) {
         self.cancel(true);
+        if let Some(rx) = self.rx.take() {
+            rx.close_rx();
+        }
     }
 }
 
@@ -679,8 +729,12 @@ impl<T: Serialize> Writer<T> {
         let payload = self.codec.encode(&value)?;
         if let Some(shared) = &self.shared {
             let bp = &shared.backpressure;
+            let below = || {
+                bp.len.load(Ordering::Acquire) + bp.pending.load(Ordering::Acquire)
+                    < bp.high_water_mark
+            };
             loop {
-                if bp.len.load(Ordering::Acquire) < bp.high_water_mark {
+                if below() {
                     break;
                 }
                 let notified = bp.notify.notified();
@@ -689,7 +743,7 @@ impl<T: Serialize> Writer<T> {
                 if self.stream.write_closed.load(Ordering::Acquire) {
                     return Err(Error::closed("the request stream is closed"));
                 }
-                if bp.len.load(Ordering::Acquire) < bp.high_water_mark {
+                if below() {
                     break;
                 }
                 notified.await;
@@ -698,12 +752,18 @@ impl<T: Serialize> Writer<T> {
         if self.stream.write_closed.load(Ordering::Acquire) {
             return Err(Error::closed("the request stream is closed"));
         }
+        if let Some(shared) = &self.shared {
+            shared.backpressure.pending.fetch_add(1, Ordering::AcqRel);
+        }
         if self
             .handle
             .send(|stream_id| Command::Data { stream_id, payload })
         {
             Ok(())
         } else {
+            if let Some(shared) = &self.shared {
+                shared.backpressure.pending.fetch_sub(1, Ordering::AcqRel);
+            }
             Err(Error::closed("transport is closed"))
         }
     }

@@ -19,8 +19,19 @@ pub struct SessionOptions {
     pub handshake_timeout: Duration,
     /// Whether a reconnect may resume the same session. Default: true.
     pub enable_transparent_session_reconnects: bool,
-    /// Writers wait while this many messages are unacknowledged. Default: 1024.
+    /// Writers wait while this many messages are unacknowledged (or queued for
+    /// sending). Default: 1024.
     pub send_buffer_high_water_mark: usize,
+    /// Capacity, in messages, of each receiving queue: a client call's [`Reader`] /
+    /// [`Response`] and a server handler's [`Requests`]. When the consumer falls this far
+    /// behind, the session stops reading its connection (TCP backpressure; nothing is
+    /// dropped) until the consumer takes an item; see the client and server module docs.
+    /// Not in the reference (its readables are unbounded). Default: 1024; at least 1.
+    ///
+    /// [`Reader`]: crate::Reader
+    /// [`Response`]: crate::Response
+    /// [`Requests`]: crate::Requests
+    pub read_queue_capacity: usize,
 }
 
 impl Default for SessionOptions {
@@ -32,6 +43,7 @@ impl Default for SessionOptions {
             handshake_timeout: Duration::from_millis(1000),
             enable_transparent_session_reconnects: true,
             send_buffer_high_water_mark: 1024,
+            read_queue_capacity: 1024,
         }
     }
 }

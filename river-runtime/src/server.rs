@@ -40,7 +40,31 @@
 //! - [`Context::request_rehandshake`] only sends `REHANDSHAKE_REQ` when a
 //!   [`HandshakeValidator`] is configured (a client without metadata ignores it, and the
 //!   response deadline would then tear the session down).
-//! - The request queue behind [`Requests`] is unbounded (the reference's readable is too).
+//! - The request queue behind [`Requests`] is bounded (see below; the reference's
+//!   readable is unbounded).
+//! - [`Responses::send`] also counts results queued for the session task against the
+//!   high-water mark, so a handler cannot run ahead of it.
+//!
+//! # Bounded request queues and backpressure
+//!
+//! Each [`Requests`] queue holds at most
+//! [`SessionOptions::read_queue_capacity`](crate::SessionOptions::read_queue_capacity)
+//! requests (default 1024). When a request arrives for a full queue, the session task
+//! keeps that one frame and stops reading the connection until the handler takes a
+//! request (or drops its [`Requests`], or the stream is cancelled). Nothing is dropped:
+//! the frame was accepted and is delivered later, also across reconnects. The client
+//! then sees no acknowledgements for what it sends next, its send buffer reaches its
+//! high-water mark and its writers wait: memory stays bounded end to end.
+//!
+//! While paused, the session keeps sending heartbeats (so the client's watchdog sees a
+//! live server) and its own watchdog does not count the silence, since nothing is being
+//! read; the liveness deadline starts afresh when reading resumes. Commands from
+//! handlers, reconnects and timers are still handled.
+//!
+//! Limits: the pause is per session, so one slow handler holds up every other stream of
+//! the session behind its frame (head-of-line blocking), and a phantom disconnect during
+//! a pause is only noticed when reading resumes or a write fails (the grace period then
+//! applies as usual). [`ServerHandle::read_pauses`] counts pauses.
 
 mod conn;
 mod session;
@@ -228,28 +252,43 @@ pub(crate) trait RequestSink: Send + Sync {
     fn push_err(&self, error: ProtocolError);
     /// Ends the request half.
     fn close(&self);
+    /// Whether one more request fits (always true once the half is closed or dropped).
+    /// When it does not, the queue wakes the session once the handler takes one.
+    fn has_room(&self) -> bool;
 }
 
 struct ReqState<R> {
     items: VecDeque<Result<R, ProtocolError>>,
     closed: bool,
     dropped: bool,
+    /// The session found the queue full and waits for room.
+    blocked: bool,
     waker: Option<Waker>,
 }
 
 struct ReqQueue<R> {
     state: Mutex<ReqState<R>>,
+    session: Arc<SessionShared>,
 }
 
 impl<R> ReqQueue<R> {
-    fn new() -> Self {
+    fn new(session: Arc<SessionShared>) -> Self {
         ReqQueue {
             state: Mutex::new(ReqState {
                 items: VecDeque::new(),
                 closed: false,
                 dropped: false,
+                blocked: false,
                 waker: None,
             }),
+            session,
+        }
+    }
+
+    /// Wakes the session if it waits for room.
+    fn unblock(&self, st: &mut ReqState<R>) {
+        if std::mem::take(&mut st.blocked) {
+            self.session.reader_space.notify_one();
         }
     }
 
@@ -296,13 +335,23 @@ impl<R: DeserializeOwned + Send> RequestSink for ReqQueue<R> {
             w.wake();
         }
     }
+
+    fn has_room(&self) -> bool {
+        let mut st = self.lock();
+        if st.closed || st.dropped || st.items.len() < self.session.read_queue_capacity {
+            return true;
+        }
+        st.blocked = true;
+        false
+    }
 }
 
 /// The request half as the handler sees it: `Ok` per request; `Err` for a client
 /// cancel, an invalid request, or the session lost.
 ///
-/// The queue behind it is unbounded: requests the handler has not read yet stay in
-/// memory (as in the reference).
+/// The queue behind it holds at most `read_queue_capacity` requests; beyond that the
+/// session stops reading the connection until the handler catches up (see the module
+/// docs), so nothing is lost and memory stays bounded.
 pub struct Requests<R> {
     queue: Arc<ReqQueue<R>>,
 }
@@ -315,6 +364,9 @@ impl<R> futures::Stream for Requests<R> {
     ) -> Poll<Option<Self::Item>> {
         let mut st = self.queue.lock();
         if let Some(item) = st.items.pop_front() {
+            if st.items.len() < self.queue.session.read_queue_capacity {
+                self.queue.unblock(&mut st);
+            }
             return Poll::Ready(Some(item));
         }
         if st.closed {
@@ -334,6 +386,7 @@ impl<R> Drop for Requests<R> {
         st.dropped = true;
         st.items.clear();
         st.waker = None;
+        self.queue.unblock(&mut st);
     }
 }
 
@@ -364,10 +417,15 @@ impl<O: Serialize, E: Serialize> Responses<O, E> {
         if !self.is_open() {
             return Err(Error::closed("response stream is closed"));
         }
-        inner.send(Cmd::Item {
+        inner.session.item_queued();
+        let sent = inner.send(Cmd::Item {
             stream: inner.stream.clone(),
             payload,
-        })
+        });
+        if sent.is_err() {
+            inner.session.item_taken();
+        }
+        sent
     }
     /// Sends an `Ok` item.
     pub async fn ok(&self, value: O) -> Result<(), Error> {
@@ -607,7 +665,7 @@ impl Router {
         let handler = Arc::new(handler);
         let start = move |ctx: Context, codec: Codec, init: &Payload| {
             let init: I = codec.decode_checked(init)?;
-            let queue = Arc::new(ReqQueue::<R>::new());
+            let queue = Arc::new(ReqQueue::<R>::new(ctx.inner().session.clone()));
             let reqs = Requests {
                 queue: queue.clone(),
             };
@@ -644,7 +702,7 @@ impl Router {
         let handler = Arc::new(handler);
         let start = move |ctx: Context, codec: Codec, init: &Payload| {
             let init: I = codec.decode_checked(init)?;
-            let queue = Arc::new(ReqQueue::<R>::new());
+            let queue = Arc::new(ReqQueue::<R>::new(ctx.inner().session.clone()));
             let reqs = Requests {
                 queue: queue.clone(),
             };
@@ -796,6 +854,8 @@ pub(crate) struct ServerShared {
     /// Live sessions keyed by client id.
     pub(crate) sessions: Mutex<HashMap<String, session::SessionEntry>>,
     pub(crate) stream_count: AtomicUsize,
+    /// Times a session stopped reading because a request queue was full.
+    pub(crate) read_pauses: std::sync::atomic::AtomicU64,
     pub(crate) next_instance: std::sync::atomic::AtomicU64,
     pub(crate) shutting_down: AtomicBool,
     /// `{type:"CLOSE"}`, encoded once.
@@ -862,6 +922,7 @@ impl ServerBuilder {
             router,
             sessions: Mutex::new(HashMap::new()),
             stream_count: AtomicUsize::new(0),
+            read_pauses: std::sync::atomic::AtomicU64::new(0),
             next_instance: std::sync::atomic::AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
             close_payload,
@@ -962,5 +1023,10 @@ impl ServerHandle {
     /// Number of open streams across sessions (for tests and metrics).
     pub fn stream_count(&self) -> usize {
         self.shared.stream_count.load(Ordering::SeqCst)
+    }
+    /// Times a session stopped reading its connection because a handler's request
+    /// queue was full (see the module docs).
+    pub fn read_pauses(&self) -> u64 {
+        self.shared.read_pauses.load(Ordering::Relaxed)
     }
 }

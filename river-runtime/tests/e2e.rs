@@ -1,7 +1,5 @@
 //! Rust client against Rust server over loopback WebSocket, with both codecs.
 
-mod e2e_support;
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use e2e_support::proxy::Proxy;
+use fault_proxy::FaultProxy;
 use river_runtime::server::HandshakeRejection;
 use river_runtime::{
     AnyServiceError, Bytes, Client, Codec, Failure, HandshakeValidator, ProtocolErrorCode,
@@ -603,8 +601,10 @@ async fn handshake_metadata_accepted_and_rejected() {
 async fn transparent_reconnect_mid_stream_delivers_everything_once_in_order() {
     for codec in CODECS {
         let fx = start(codec, false).await;
-        let proxy = Proxy::start(fx.server.local_addr()).await;
-        let c = client(codec, proxy.addr);
+        let proxy = FaultProxy::start(fx.server.local_addr())
+            .await
+            .expect("proxy");
+        let c = client(codec, proxy.addr());
         c.connect().await.expect("connect");
         let session_before = c.session_id();
 
@@ -641,7 +641,7 @@ async fn transparent_reconnect_mid_stream_delivers_everything_once_in_order() {
             "in order"
         );
         assert!(
-            cutter.0.connections.load(Ordering::SeqCst) >= 2,
+            cutter.0.stats().connections >= 2,
             "the connection was really cut"
         );
         assert_eq!(c.session_id(), session_before, "same session");

@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::backoff::RetryBudget;
+use super::queue::EventTx;
 use super::{ClientEvent, Config, Shared, StreamShared};
 use crate::codec::Codec;
 use crate::error::{Error, ProtocolError, ProtocolErrorCode};
@@ -71,7 +72,7 @@ pub(crate) enum Command {
         service: String,
         procedure: String,
         init: Payload,
-        events: mpsc::UnboundedSender<StreamEvent>,
+        events: EventTx,
         stream: Arc<StreamShared>,
     },
     Data {
@@ -95,7 +96,7 @@ pub(crate) enum Command {
 }
 
 struct StreamEntry {
-    events: Option<mpsc::UnboundedSender<StreamEvent>>,
+    events: Option<EventTx>,
     shared: Arc<StreamShared>,
     write_open: bool,
 }
@@ -142,6 +143,9 @@ struct Session {
     grace_deadline: Option<Instant>,
     /// Whether this session has been connected before (for the reconnect counter).
     was_connected: bool,
+    /// An accepted frame whose reader queue was full: while it is here, the connection
+    /// is not read (see the module docs of `client`).
+    held: Option<TransportMessage>,
 }
 
 enum Event {
@@ -151,6 +155,7 @@ enum Event {
     Watchdog,
     GraceExpired,
     RestoreTick,
+    ReaderSpace,
 }
 
 pub(crate) struct Driver {
@@ -216,13 +221,15 @@ impl Driver {
                 }
                 Event::Attempt(result) => self.on_attempt(result).await,
                 Event::Frame(frame) => self.on_frame(frame).await,
-                Event::Watchdog => self.on_watchdog(),
+                Event::Watchdog => self.on_watchdog().await,
                 Event::GraceExpired => {
                     tracing::debug!("session grace period elapsed");
                     self.destroy_session(Error::closed("session grace period elapsed"));
                 }
                 Event::RestoreTick => self.budget.restore_tick(Instant::now()),
+                Event::ReaderSpace => {}
             }
+            self.retry_held().await;
             self.flush().await;
             if self.shutdown {
                 break;
@@ -237,22 +244,30 @@ impl Driver {
 
     async fn next_event(&mut self, rx: &mut mpsc::UnboundedReceiver<Command>) -> Event {
         let restore_at = self.budget.restore_at();
-        let (link, grace) = match self.session.as_mut() {
-            Some(s) => (Some(&mut s.link), s.grace_deadline),
-            None => (None, None),
+        let (link, grace, paused) = match self.session.as_mut() {
+            Some(s) => (Some(&mut s.link), s.grace_deadline, s.held.is_some()),
+            None => (None, None, false),
         };
+        let space = &self.shared.reader_space;
         tokio::select! {
             cmd = rx.recv() => Event::Cmd(cmd),
-            ev = link_event(link) => ev,
+            ev = link_event(link, paused) => ev,
             _ = sleep_opt(grace) => Event::GraceExpired,
             _ = sleep_opt(restore_at) => Event::RestoreTick,
+            _ = async {
+                if paused {
+                    space.notified().await
+                } else {
+                    std::future::pending().await
+                }
+            } => Event::ReaderSpace,
         }
     }
 
     fn reject_closed(&mut self, cmd: Command) {
         match cmd {
             Command::Open { events, .. } => {
-                let _ = events.send(StreamEvent::Error(ProtocolError::new(
+                events.send(StreamEvent::Error(ProtocolError::new(
                     ProtocolErrorCode::UnexpectedDisconnect,
                     "transport is closed",
                 )));
@@ -263,7 +278,8 @@ impl Driver {
             Command::Shutdown { reply } => {
                 let _ = reply.send(());
             }
-            Command::Data { .. } | Command::Close { .. } | Command::Cancel { .. } => {}
+            Command::Data { .. } => self.data_taken(),
+            Command::Close { .. } | Command::Cancel { .. } => {}
         }
     }
 
@@ -310,6 +326,7 @@ impl Driver {
                 self.send(out).await;
             }
             Command::Data { stream_id, payload } => {
+                self.data_taken();
                 let writable = self
                     .session
                     .as_ref()
@@ -355,8 +372,7 @@ impl Driver {
                 if let Some(entry) = session.streams.remove(&stream_id) {
                     entry.shared.write_closed.store(true, Ordering::Release);
                     if let Some(events) = entry.events {
-                        let _ =
-                            events.send(StreamEvent::Error(ProtocolError::cancelled_by_client()));
+                        events.send(StreamEvent::Error(ProtocolError::cancelled_by_client()));
                     }
                 }
                 let payload = self.cancel_payload.clone();
@@ -399,6 +415,7 @@ impl Driver {
             link: Link::Idle,
             grace_deadline: Some(now + self.cfg.options.session.session_disconnect_grace),
             was_connected: false,
+            held: None,
         });
         self.shared.backpressure.len.store(0, Ordering::Release);
         self.shared.set_session_id(Some(id.clone()));
@@ -583,8 +600,40 @@ impl Driver {
     fn update_backpressure(&self, len: usize) {
         let bp = &self.shared.backpressure;
         let prev = bp.len.swap(len, Ordering::AcqRel);
-        if prev >= bp.high_water_mark && len < bp.high_water_mark {
+        if len < prev {
             bp.notify.notify_waiters();
+        }
+    }
+
+    /// A writer's data command left the command queue (stamped or dropped).
+    fn data_taken(&self) {
+        let bp = &self.shared.backpressure;
+        let _ = bp
+            .pending
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    /// Delivers the held frame once its reader has room (or is gone).
+    async fn retry_held(&mut self) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let Some(msg) = &session.held else {
+            return;
+        };
+        let ready = match session.streams.get(&msg.stream_id) {
+            Some(entry) => entry.events.as_ref().is_none_or(|e| e.has_room()),
+            None => true,
+        };
+        if !ready {
+            return;
+        }
+        if let Some(msg) = session.held.take() {
+            if let Link::Connected(conn) = &mut session.link {
+                // Reading resumes: the liveness deadline starts afresh.
+                conn.last_inbound = Instant::now();
+            }
+            self.dispatch(msg).await;
         }
     }
 
@@ -620,7 +669,7 @@ impl Driver {
             if let Some(entry) = session.streams.remove(&msg.stream_id) {
                 entry.shared.write_closed.store(true, Ordering::Release);
                 if let Some(events) = entry.events {
-                    let _ = events.send(StreamEvent::Error(err));
+                    events.send(StreamEvent::Error(err));
                 }
             }
             return;
@@ -628,7 +677,16 @@ impl Driver {
         let is_close = flags.is_closed() && msg.payload == self.close_payload;
         if !is_close {
             if let Some(events) = &entry.events {
-                let _ = events.send(StreamEvent::Item(msg.payload));
+                if !events.has_room() {
+                    tracing::debug!(stream_id = %msg.stream_id, "reader queue full; pausing reads");
+                    self.shared
+                        .stats
+                        .read_pauses
+                        .fetch_add(1, Ordering::Relaxed);
+                    session.held = Some(msg);
+                    return;
+                }
+                events.item(msg.payload);
             }
         }
         if flags.is_closed() {
@@ -707,14 +765,29 @@ impl Driver {
         }
     }
 
-    fn on_watchdog(&mut self) {
+    async fn on_watchdog(&mut self) {
         let deadline = self.cfg.options.session.liveness_deadline();
         let interval = self.cfg.options.session.heartbeat_interval;
         let Some(session) = self.session.as_mut() else {
             return;
         };
+        let paused = session.held.is_some();
         if let Link::Connected(conn) = &mut session.link {
             let now = Instant::now();
+            if paused {
+                // We are not reading, so silence proves nothing; keep the peer's
+                // watchdog fed instead.
+                conn.last_inbound = now;
+                conn.next_check = now + interval;
+                let payload = self.ack_payload.clone();
+                self.send(Outgoing::new(
+                    HEARTBEAT_STREAM_ID,
+                    ControlFlags::ACK,
+                    payload,
+                ))
+                .await;
+                return;
+            }
             if now.duration_since(conn.last_inbound) >= deadline {
                 tracing::debug!(
                     "no inbound frame within the liveness deadline; closing the connection"
@@ -782,7 +855,7 @@ impl Driver {
         for (_, entry) in session.streams.drain() {
             entry.shared.write_closed.store(true, Ordering::Release);
             if let Some(events) = entry.events {
-                let _ = events.send(StreamEvent::Error(err.clone()));
+                events.send(StreamEvent::Error(err.clone()));
             }
         }
         session.state.clear();
@@ -840,13 +913,22 @@ async fn sleep_opt(at: Option<Instant>) {
     }
 }
 
-async fn link_event(link: Option<&mut Link>) -> Event {
+/// The next event of the link; while `paused` (a frame is held for a full reader
+/// queue), the connection is not read.
+async fn link_event(link: Option<&mut Link>, paused: bool) -> Event {
     match link {
         Some(Link::Attempting(fut)) => Event::Attempt(fut.as_mut().await),
         Some(Link::Connected(conn)) => {
             let check = conn.next_check;
+            let stream = &mut conn.stream;
             tokio::select! {
-                frame = conn.stream.next() => Event::Frame(frame),
+                frame = async {
+                    if paused {
+                        std::future::pending().await
+                    } else {
+                        stream.next().await
+                    }
+                } => Event::Frame(frame),
                 _ = sleep_until(check) => Event::Watchdog,
             }
         }

@@ -53,13 +53,18 @@ fn ws_config(server: &ServerShared) -> WebSocketConfig {
 }
 
 /// Closes a WebSocket with code 1000 in the background.
-pub(crate) fn close_ws(mut ws: Ws) {
+pub(crate) fn close_ws(ws: Ws) {
+    close_ws_with(ws, CloseCode::Normal, String::new());
+}
+
+/// Closes a WebSocket with `code` and `reason` in the background.
+pub(crate) fn close_ws_with(mut ws: Ws, code: CloseCode, reason: String) {
     tokio::spawn(async move {
         let _ = tokio::time::timeout(Duration::from_secs(1), async {
             let _ = ws
                 .close(Some(CloseFrame {
-                    code: CloseCode::Normal,
-                    reason: "".into(),
+                    code,
+                    reason: reason.into(),
                 }))
                 .await;
             while let Some(Ok(_)) = ws.next().await {}
@@ -114,22 +119,32 @@ async fn reject(
     close_ws(ws);
 }
 
-/// Waits for the first binary frame until `deadline`; `None` means give up (the socket
-/// has been dealt with).
+/// Why no first frame came.
+enum NoFrame {
+    /// Timeout, shutdown, close, error, text frame: close with 1000.
+    GiveUp,
+    /// A message above `max_frame_size`: close with 1009.
+    TooBig,
+}
+
+/// Waits for the first binary frame until `deadline`.
 async fn first_frame(
     ws: &mut Ws,
     deadline: Instant,
     shutdown: &mut watch::Receiver<bool>,
-) -> Option<Bytes> {
+) -> Result<Bytes, NoFrame> {
     loop {
         let next = tokio::select! {
             r = tokio::time::timeout_at(deadline, ws.next()) => r,
-            _ = shutdown.changed() => return None,
+            _ = shutdown.changed() => return Err(NoFrame::GiveUp),
         };
         match next {
-            Ok(Some(Ok(Message::Binary(b)))) => return Some(b),
+            Ok(Some(Ok(Message::Binary(b)))) => return Ok(b),
             Ok(Some(Ok(Message::Ping(_)))) | Ok(Some(Ok(Message::Pong(_)))) => continue,
-            _ => return None,
+            Ok(Some(Err(tokio_tungstenite::tungstenite::Error::Capacity(_)))) => {
+                return Err(NoFrame::TooBig)
+            }
+            _ => return Err(NoFrame::GiveUp),
         }
     }
 }
@@ -147,9 +162,20 @@ async fn handle_conn(
         Ok(Ok(ws)) => ws,
         _ => return,
     };
-    let Some(frame) = first_frame(&mut ws, deadline, &mut shutdown).await else {
-        close_ws(ws);
-        return;
+    let frame = match first_frame(&mut ws, deadline, &mut shutdown).await {
+        Ok(frame) => frame,
+        Err(NoFrame::GiveUp) => {
+            close_ws(ws);
+            return;
+        }
+        Err(NoFrame::TooBig) => {
+            let reason = format!(
+                "message too big (limit {} bytes)",
+                server.options.max_frame_size
+            );
+            close_ws_with(ws, CloseCode::Size, reason);
+            return;
+        }
     };
     let codec = server.codec;
     let Ok(msg) = codec.decode_message(frame) else {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -100,9 +101,15 @@ pub(crate) struct SessionShared {
     pub(crate) metadata: RwLock<Option<Meta>>,
     /// Frames in the send buffer (for backpressure).
     buffered: AtomicUsize,
+    /// Result items handed to the session task but not stamped yet.
+    pending: AtomicUsize,
     high_water_mark: usize,
     closed: AtomicBool,
     drained: Notify,
+    /// Capacity of each [`Requests`](super::Requests) queue of this session.
+    pub(crate) read_queue_capacity: usize,
+    /// Signalled when a handler takes a request from a queue the session found full.
+    pub(crate) reader_space: Notify,
 }
 
 impl SessionShared {
@@ -113,10 +120,8 @@ impl SessionShared {
             let drained = self.drained.notified();
             tokio::pin!(drained);
             drained.as_mut().enable();
-            if self.buffered.load(Ordering::SeqCst) < self.high_water_mark
-                || self.closed.load(Ordering::SeqCst)
-                || ctx.is_done()
-            {
+            let used = self.buffered.load(Ordering::SeqCst) + self.pending.load(Ordering::SeqCst);
+            if used < self.high_water_mark || self.closed.load(Ordering::SeqCst) || ctx.is_done() {
                 return;
             }
             tokio::select! {
@@ -124,6 +129,18 @@ impl SessionShared {
                 _ = ctx.wait_done() => return,
             }
         }
+    }
+
+    /// A result item is on its way to the session task (counts against the mark).
+    pub(crate) fn item_queued(&self) {
+        self.pending.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A result item reached the session task (or will never reach it).
+    pub(crate) fn item_taken(&self) {
+        let _ = self
+            .pending
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
     }
 }
 
@@ -181,6 +198,7 @@ enum Event {
     Tick,
     Grace,
     RehandshakeTimeout,
+    ReaderSpace,
 }
 
 /// How many queued commands are handled before the outbox is flushed.
@@ -202,6 +220,9 @@ pub(crate) struct SessionTask {
     grace_deadline: Option<Instant>,
     rehandshake_deadline: Option<Instant>,
     outbox: Vec<Bytes>,
+    /// An accepted frame whose request queue was full: while it is here, the
+    /// connection is not read (see the module docs of `server`).
+    held: Option<TransportMessage>,
     finished: bool,
     _done: mpsc::Sender<()>,
 }
@@ -221,9 +242,12 @@ pub(crate) fn new_session(
         tx,
         metadata: RwLock::new(metadata),
         buffered: AtomicUsize::new(0),
+        pending: AtomicUsize::new(0),
         high_water_mark: server.options.session.send_buffer_high_water_mark,
         closed: AtomicBool::new(false),
         drained: Notify::new(),
+        read_queue_capacity: server.options.session.read_queue_capacity.max(1),
+        reader_space: Notify::new(),
     });
     let instance = server.next_instance.fetch_add(1, Ordering::Relaxed);
     (shared, rx, instance)
@@ -257,6 +281,7 @@ impl SessionTask {
             grace_deadline: None,
             rehandshake_deadline: None,
             outbox: Vec::new(),
+            held: None,
             finished: false,
             _done: done,
         }
@@ -283,6 +308,9 @@ impl SessionTask {
                     n += 1;
                 }
             }
+            if !self.finished {
+                self.retry_held();
+            }
             self.flush().await;
         }
     }
@@ -293,14 +321,23 @@ impl SessionTask {
         let heartbeat = &mut self.heartbeat;
         let grace = self.grace_deadline;
         let rehandshake = self.rehandshake_deadline;
+        let paused = self.held.is_some();
+        let space = &self.shared.reader_space;
         tokio::select! {
             cmd = rx.recv() => Event::Cmd(cmd),
             frame = async {
                 match conn.as_mut() {
-                    Some(ws) => ws.next().await,
-                    None => std::future::pending().await,
+                    Some(ws) if !paused => ws.next().await,
+                    _ => std::future::pending().await,
                 }
             } => Event::Frame(frame),
+            _ = async {
+                if paused {
+                    space.notified().await
+                } else {
+                    std::future::pending().await
+                }
+            } => Event::ReaderSpace,
             _ = async {
                 match heartbeat.as_mut() {
                     Some(i) => { i.tick().await; }
@@ -328,6 +365,9 @@ impl SessionTask {
             Event::Cmd(None) => self.destroy(),
             Event::Frame(Some(Ok(Message::Binary(b)))) => self.on_frame(b),
             Event::Frame(Some(Ok(Message::Text(_)))) => self.destroy(),
+            Event::Frame(Some(Err(tokio_tungstenite::tungstenite::Error::Capacity(e)))) => {
+                self.too_big(&e.to_string())
+            }
             Event::Frame(Some(Ok(Message::Close(_))))
             | Event::Frame(Some(Err(_)))
             | Event::Frame(None) => self.connection_lost(),
@@ -335,6 +375,25 @@ impl SessionTask {
             Event::Tick => self.on_tick(),
             Event::Grace => self.destroy(),
             Event::RehandshakeTimeout => self.destroy(),
+            Event::ReaderSpace => {}
+        }
+    }
+
+    /// Delivers the held frame once its request queue has room (or is gone).
+    fn retry_held(&mut self) {
+        let Some(msg) = &self.held else {
+            return;
+        };
+        let ready = match self.streams.get(msg.stream_id.as_str()) {
+            Some(entry) => entry.sink.as_ref().is_none_or(|s| s.has_room()),
+            None => true,
+        };
+        if ready {
+            if let Some(msg) = self.held.take() {
+                // Reading resumes: the liveness deadline starts afresh.
+                self.last_inbound = Instant::now();
+                self.dispatch(msg);
+            }
         }
     }
 
@@ -412,12 +471,31 @@ impl SessionTask {
             self.heartbeat = None;
             return;
         }
+        if self.held.is_some() {
+            // We are not reading, so silence proves nothing.
+            self.last_inbound = Instant::now();
+        }
         if self.last_inbound.elapsed() >= self.server.options.session.liveness_deadline() {
             self.connection_lost();
             return;
         }
         let ack = self.server.ack_payload.clone();
         self.send(HEARTBEAT_STREAM_ID, ControlFlags::ACK, ack);
+    }
+
+    /// An inbound message above `max_frame_size`: it can never be delivered (the client
+    /// would resend it on every reconnect), so the session is destroyed and the
+    /// connection closed with 1009 (message too big) and the limit in the reason.
+    fn too_big(&mut self, detail: &str) {
+        tracing::warn!(%detail, "inbound message above max_frame_size; destroying the session");
+        if let Some(ws) = self.conn.take() {
+            let reason = format!(
+                "message too big (limit {} bytes)",
+                self.server.options.max_frame_size
+            );
+            conn::close_ws_with(ws, CloseCode::Size, reason);
+        }
+        self.destroy();
     }
 
     /// Destroys the session: every stream sees `UNEXPECTED_DISCONNECT`, nothing is sent.
@@ -450,6 +528,7 @@ impl SessionTask {
             self.server.stream_count.fetch_sub(1, Ordering::SeqCst);
         }
         self.tombstones.clear();
+        self.held = None;
         self.state.clear();
         self.shared.buffered.store(0, Ordering::SeqCst);
         self.shared.closed.store(true, Ordering::SeqCst);
@@ -472,7 +551,7 @@ impl SessionTask {
     fn update_buffered(&self) {
         let len = self.state.buffer_len();
         let prev = self.shared.buffered.swap(len, Ordering::SeqCst);
-        if len < self.shared.high_water_mark && prev >= self.shared.high_water_mark {
+        if len < prev {
             self.shared.drained.notify_waiters();
         }
     }
@@ -595,6 +674,7 @@ impl SessionTask {
         }
         match cmd {
             Cmd::Item { stream, payload } => {
+                self.shared.item_taken();
                 if self.live(&stream).is_some_and(|e| e.res_open) {
                     self.send(&stream.id, ControlFlags::NONE, payload);
                 }
@@ -878,6 +958,12 @@ impl SessionTask {
                 id,
                 invalid_request("received message after request stream is closed"),
             );
+            return;
+        }
+        if entry.kind.has_requests() && entry.sink.as_ref().is_some_and(|s| !s.has_room()) {
+            tracing::debug!(stream_id = %id, "request queue full; pausing reads");
+            self.server.read_pauses.fetch_add(1, Ordering::Relaxed);
+            self.held = Some(msg);
             return;
         }
         let closed = flags.is_closed();

@@ -1,3 +1,0 @@
-//! Support code for the end-to-end tests.
-
-pub mod proxy;

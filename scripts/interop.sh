@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Interop step: builds interop-server and interop-client (release), then for each codec
+# starts a plain server and a handshake-variant server, runs the conformance runner
+# against them, and runs the Python reference client check against the msgpack server.
+# Every server must stop cleanly (exit 0) on SIGTERM. Exits non-zero on any failure.
+#
+#   scripts/interop.sh            # everything
+#   CODECS=json scripts/interop.sh
+#   SKIP_PYTHON=1 scripts/interop.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+start_time=$SECONDS
+CODECS="${CODECS:-json msgpack}"
+tmp="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do
+    kill -TERM "$p" 2>/dev/null || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# The dev profile reuses the dependencies `cargo test --workspace` already built, which
+# is much faster overall than a release build; PROFILE=release builds optimized.
+PROFILE="${PROFILE:-dev}"
+target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+target_dir="${target_dir:-target}"
+if [[ "$PROFILE" == release ]]; then bin_dir="$target_dir/release"; else bin_dir="$target_dir/debug"; fi
+echo "== interop: building interop-server and interop-client ($PROFILE)"
+cargo build --profile "$PROFILE" -p interop-server -p interop-client || exit 1
+SERVER="$bin_dir/interop-server"
+CLIENT="$bin_dir/interop-client"
+
+failures=0
+summary=()
+
+# start_server NAME ARGS... : sets SERVER_PID and SERVER_PORT.
+start_server() {
+  local name="$1"
+  shift
+  : >"$tmp/$name.out"
+  "$SERVER" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  SERVER_PORT=""
+  local i
+  for i in $(seq 1 100); do
+    SERVER_PORT="$(awk '/^LISTENING /{print $2; exit}' "$tmp/$name.out" 2>/dev/null)"
+    [[ -n "$SERVER_PORT" ]] && return 0
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "interop-server $* exited before listening:" >&2
+      cat "$tmp/$name.err" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "interop-server $* did not print LISTENING within 10 s" >&2
+  return 1
+}
+
+# stop_server PID NAME: SIGTERM, then require exit status 0 within 10 s.
+stop_server() {
+  local pid="$1" name="$2" i
+  kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "FAIL $name: did not stop within 10 s of SIGTERM" >&2
+    kill -KILL "$pid" 2>/dev/null
+    failures=$((failures + 1))
+    return
+  fi
+  wait "$pid"
+  local rc=$?
+  if [[ $rc -ne 0 ]]; then
+    echo "FAIL $name: exit status $rc after SIGTERM" >&2
+    tail -5 "$tmp/$name.err" >&2
+    failures=$((failures + 1))
+  fi
+}
+
+for codec in $CODECS; do
+  echo "== interop: $codec (interop-server --codec $codec, and --handshake)"
+  start_server "plain-$codec" --codec "$codec" || exit 1
+  plain_pid=$SERVER_PID plain_port=$SERVER_PORT
+  start_server "hs-$codec" --codec "$codec" --handshake || exit 1
+  hs_pid=$SERVER_PID hs_port=$SERVER_PORT
+
+  "$CLIENT" --codec "$codec" --url "ws://127.0.0.1:$plain_port" \
+    --hs-url "ws://127.0.0.1:$hs_port" | tee "$tmp/runner-$codec.log"
+  rc=${PIPESTATUS[0]}
+  [[ $rc -ne 0 ]] && failures=$((failures + 1))
+  summary+=("runner $codec: $(tail -1 "$tmp/runner-$codec.log")")
+
+  if [[ "$codec" == msgpack && -z "${SKIP_PYTHON:-}" ]]; then
+    echo "== interop: Python reference client (replit-river 0.17.11, msgpack)"
+    scripts/python-interop.sh "ws://127.0.0.1:$plain_port" | tee "$tmp/python.log"
+    rc=${PIPESTATUS[0]}
+    [[ $rc -ne 0 ]] && failures=$((failures + 1))
+    summary+=("python msgpack: $(tail -1 "$tmp/python.log")")
+  fi
+
+  stop_server "$plain_pid" "interop-server --codec $codec"
+  stop_server "$hs_pid" "interop-server --codec $codec --handshake"
+done
+
+echo "== interop summary ($((SECONDS - start_time)) s)"
+for line in "${summary[@]}"; do
+  echo "  $line"
+done
+if [[ $failures -ne 0 ]]; then
+  echo "interop: FAILED ($failures failing step(s))"
+  exit 1
+fi
+echo "interop: OK"
