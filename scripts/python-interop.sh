@@ -41,6 +41,11 @@ find_python() {
       if is_py312 "$p"; then echo "$p"; return 0; fi
     done
   fi
+  # pyenv installed but not on PATH.
+  for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3 \
+    "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3; do
+    if is_py312 "$p"; then echo "$p"; return 0; fi
+  done
   p="$(command -v python3 2>/dev/null || true)"
   if is_py312 "$p"; then echo "$p"; return 0; fi
   return 1

@@ -95,6 +95,32 @@ pub struct Handshake {
     pub metadata: Maybe<Meta>,
 }
 
+/// A protocol version.
+#[derive(Arbitrary, Debug)]
+pub enum Version {
+    /// `v2.0`
+    V2,
+    /// `v1.1`
+    V1,
+    /// Anything.
+    Other(String),
+}
+
+/// Handshake metadata.
+#[derive(Arbitrary, Debug, Clone)]
+pub enum Meta {
+    /// Omitted.
+    None,
+    /// `{}` (accepted by the validator).
+    Accept,
+    /// `{"reject": true}` (refused by the validator).
+    Reject,
+    /// `{"unsupported": true}` (refused by the validator).
+    Unsupported,
+    /// Anything.
+    Value(ArbValue),
+}
+
 /// A seq or ack number.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub enum Num {

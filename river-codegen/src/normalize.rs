@@ -680,6 +680,10 @@ impl Normalizer<'_, '_> {
                 let ty = if int { "integer" } else { "number" };
                 return Ok(json!({"type": ty, "description": d}));
             }
+            // String literals typify cannot name apart would make it panic: a string.
+            if !typify_can_name_variants(consts) {
+                return Ok(json!({"type": "string", "description": d}));
+            }
         }
         let mut out = Vec::new();
         let mut used_words = HashSet::new();
@@ -744,6 +748,19 @@ impl Normalizer<'_, '_> {
                 .filter(|v| seen.insert(v.as_str().unwrap_or_default().to_string()))
                 .cloned()
                 .collect();
+            if !typify_can_name_variants(&values) {
+                // typify would panic naming the variants: a plain string, documented.
+                let list = values
+                    .iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let d = match desc {
+                    Some(d) => format!("{d}\n\nOne of: {list}."),
+                    None => format!("One of: {list}."),
+                };
+                return Ok(json!({"type": "string", "description": d}));
+            }
             let title = self.title(&t);
             return Ok(with_desc(
                 json!({"type": "string", "enum": values, "title": title}),
@@ -971,6 +988,47 @@ fn flatten_union<'v>(members: &'v [Value], path: &str, out: &mut Vec<(String, &'
             _ => out.push((p, v)),
         }
     }
+}
+
+/// The variant name typify 0.8 derives from a string literal (its `sanitize` in Pascal
+/// case, without the keyword suffix, which cannot make two names equal).
+fn typify_variant_name(raw: &str) -> String {
+    let out = match raw {
+        "+1" => "plus1".to_string(),
+        "-1" => "minus1".to_string(),
+        _ => raw
+            .replace('\'', "")
+            .replace(|c: char| !unicode_ident::is_xid_continue(c), "-")
+            .to_upper_camel_case(),
+    };
+    match out.chars().next() {
+        None => "X".to_string(),
+        Some(c) if unicode_ident::is_xid_start(c) => out,
+        Some(_) => format!("X{out}"),
+    }
+}
+
+/// Whether typify 0.8 can give these literals distinct variant names: it panics when
+/// neither the plain sanitized names nor those with `_` and non-identifier characters
+/// turned into `X` are unique. Non-string literals are left to typify.
+fn typify_can_name_variants<V: std::borrow::Borrow<Value>>(values: &[V]) -> bool {
+    let Some(strings) = values
+        .iter()
+        .map(|v| v.borrow().as_str())
+        .collect::<Option<Vec<&str>>>()
+    else {
+        return true;
+    };
+    let unique = |f: &dyn Fn(&str) -> String| {
+        let mut seen = HashSet::new();
+        strings.iter().all(|s| seen.insert(f(s)))
+    };
+    unique(&|s| typify_variant_name(s))
+        || unique(&|s| {
+            typify_variant_name(
+                &s.replace(|c: char| c == '_' || !unicode_ident::is_xid_continue(c), "X"),
+            )
+        })
 }
 
 /// The word naming a union member: its own literal, or the literal of its first
