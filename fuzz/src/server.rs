@@ -74,7 +74,11 @@ pub struct Maybe<T>(pub Option<T>);
 impl<'a, T: Arbitrary<'a>> Arbitrary<'a> for Maybe<T> {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         let pick: u8 = u.arbitrary()?;
-        Ok(Maybe(if pick < 224 { None } else { Some(u.arbitrary()?) }))
+        Ok(Maybe(if pick < 224 {
+            None
+        } else {
+            Some(u.arbitrary()?)
+        }))
     }
 }
 
@@ -474,11 +478,12 @@ fn router() -> Router {
                 }
             }
             if init.n < 0 {
-                let _ = res.err(Oops {
-                    code: "NEGATIVE",
-                    message: "negative".to_string(),
-                })
-                .await;
+                let _ = res
+                    .err(Oops {
+                        code: "NEGATIVE",
+                        message: "negative".to_string(),
+                    })
+                    .await;
             }
             if init.n == 5 {
                 ctx.cancelled().await;
@@ -779,12 +784,7 @@ impl Driver {
             }
             FrameKind::Data(p) => (None, None, ControlFlags::NONE, self.payload(p)?),
             FrameKind::DataClose(p) => (None, None, ControlFlags::CLOSED, self.payload(p)?),
-            FrameKind::Close => (
-                None,
-                None,
-                ControlFlags::CLOSED,
-                self.payload(&Pay::Close)?,
-            ),
+            FrameKind::Close => (None, None, ControlFlags::CLOSED, self.payload(&Pay::Close)?),
             FrameKind::Cancel(p) => (None, None, ControlFlags::CANCEL, self.payload(p)?),
             FrameKind::Heartbeat => {
                 if f.stream_other.0.is_none() {
@@ -874,7 +874,9 @@ impl Driver {
         };
         match tokio::time::timeout(STEP_TIMEOUT, read).await {
             Ok(open) => open,
-            Err(_) => panic!("hang: the server neither answered a ping nor closed within {STEP_TIMEOUT:?}"),
+            Err(_) => panic!(
+                "hang: the server neither answered a ping nor closed within {STEP_TIMEOUT:?}"
+            ),
         }
     }
 }

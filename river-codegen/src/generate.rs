@@ -86,12 +86,68 @@ pub fn generate(schema_json: &str, options: &Options) -> Result<String, Diagnost
     if options.server {
         items.extend(crate::server::server_module(&plan));
     }
-    let file: syn::File = syn::parse2(items).map_err(|e| Diagnostic {
+    let mut file: syn::File = syn::parse2(items).map_err(|e| Diagnostic {
         path: "(generated code)".to_string(),
         message: format!("generated code does not parse: {e}"),
     })?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut SanitizeDocs, &mut file);
     let body = space_out_items(&prettyplease::unparse(&file));
     Ok(format!("{}\n{body}", header()))
+}
+
+/// Makes schema text in doc attributes (descriptions, titles, literals) safe to print as
+/// doc comments: text-direction control characters (rejected by rustc's deny-by-default
+/// `text_direction_codepoint_in_literal`) and other control characters become visible
+/// `\u{..}` escapes, tabs become spaces (clippy's `tabs_in_doc_comments`), and carriage
+/// returns become line breaks (a bare CR is not allowed in a doc comment).
+struct SanitizeDocs;
+
+impl syn::visit_mut::VisitMut for SanitizeDocs {
+    fn visit_attribute_mut(&mut self, attr: &mut syn::Attribute) {
+        if !attr.path().is_ident("doc") {
+            return;
+        }
+        if let syn::Meta::NameValue(nv) = &mut attr.meta {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &mut nv.value
+            {
+                let text = s.value();
+                if text
+                    .chars()
+                    .any(|c| (c.is_control() && c != '\n') || is_bidi(c))
+                {
+                    *s = syn::LitStr::new(&sanitize_doc(&text), s.span());
+                }
+            }
+        }
+    }
+}
+
+/// The characters of rustc's `text_direction_codepoint_in_literal` lint.
+fn is_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}'
+    )
+}
+
+fn sanitize_doc(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push('\n'),
+            '\r' => out.push('\n'),
+            '\t' => out.push_str("    "),
+            c if c.is_control() || is_bidi(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Starts of lines that begin an item (or its docs and attributes).
@@ -218,7 +274,9 @@ impl Plan {
         for (svc_name, service) in &schema.services {
             let svc_path = format!("services.{svc_name}");
             let snake = unique(to_snake_ident(svc_name), &mut snakes);
-            let pascal = unique_pascal(to_pascal_ident(svc_name), &mut pascals);
+            // The keyword guard's `_` (`Self_`) is not needed before `Client`/`Service`.
+            let pascal = to_pascal_ident(svc_name).trim_end_matches('_').to_string();
+            let pascal = unique_pascal(pascal, &mut pascals);
             let mut methods: BTreeSet<String> =
                 RESERVED_METHODS.iter().map(|s| s.to_string()).collect();
             let mut procedures = Vec::new();
@@ -262,7 +320,11 @@ impl Plan {
                 snake: ident(&snake, &svc_path)?,
                 client_struct: ident(&format!("{pascal}Client"), &svc_path)?,
                 trait_name: ident(&format!("{pascal}Service"), &svc_path)?,
-                register_fn: ident(&format!("register_{snake}"), &svc_path)?,
+                // `_2fa` gives `register_2fa`, not the non-snake-case `register__2fa`.
+                register_fn: ident(
+                    &format!("register_{}", snake.trim_start_matches('_')),
+                    &svc_path,
+                )?,
                 procedures,
             });
         }

@@ -48,14 +48,17 @@ pub fn to_pascal_ident(raw: &str) -> String {
     finish(words(raw).to_upper_camel_case(), "X")
 }
 
-/// Makes `name` unique among `taken` by appending `_2`, `_3`, … and records it.
+/// Makes `name` unique among `taken` by appending `_2`, `_3`, … (`2`, `3`, … after a
+/// trailing `_`, so `self_` gives `self_2`, not the non-snake-case `self__2`) and
+/// records it.
 pub fn unique(name: String, taken: &mut std::collections::BTreeSet<String>) -> String {
     if taken.insert(name.clone()) {
         return name;
     }
+    let sep = if name.ends_with('_') { "" } else { "_" };
     let mut n = 2;
     loop {
-        let candidate = format!("{name}_{n}");
+        let candidate = format!("{name}{sep}{n}");
         if taken.insert(candidate.clone()) {
             return candidate;
         }

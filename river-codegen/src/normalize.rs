@@ -1025,9 +1025,10 @@ fn typify_can_name_variants<V: std::borrow::Borrow<Value>>(values: &[V]) -> bool
     };
     unique(&|s| typify_variant_name(s))
         || unique(&|s| {
-            typify_variant_name(
-                &s.replace(|c: char| c == '_' || !unicode_ident::is_xid_continue(c), "X"),
-            )
+            typify_variant_name(&s.replace(
+                |c: char| c == '_' || !unicode_ident::is_xid_continue(c),
+                "X",
+            ))
         })
 }
 

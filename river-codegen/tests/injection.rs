@@ -222,10 +222,7 @@ fn schemas() -> Vec<(&'static str, Value)> {
     }
     let mut props = Map::new();
     for (i, name) in NAMES.iter().enumerate().take(12) {
-        props.insert(
-            format!("p{i}"),
-            json!({"$ref": format!("#/$defs/{name}")}),
-        );
+        props.insert(format!("p{i}"), json!({"$ref": format!("#/$defs/{name}")}));
     }
     let definitions = json!({
         "services": {"defs": {"procedures": {"r#type": {
@@ -274,12 +271,16 @@ fn walk(ts: TokenStream, found: &mut Found) {
                 let s = id.to_string();
                 let bare = s.strip_prefix("r#").unwrap_or(&s);
                 if bare == "evil" || bare == "cfg" {
-                    found.problems.push(format!("identifier `{s}` in the output"));
+                    found
+                        .problems
+                        .push(format!("identifier `{s}` in the output"));
                 }
             }
             TokenTree::Punct(p) if p.as_char() == '#' => match tokens.get(i + 1) {
                 Some(TokenTree::Punct(bang)) if bang.as_char() == '!' => {
-                    found.problems.push("an inner attribute in the output".into());
+                    found
+                        .problems
+                        .push("an inner attribute in the output".into());
                 }
                 Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket => {
                     let name = g.stream().into_iter().next().map(|t| t.to_string());

@@ -530,6 +530,18 @@ pub(crate) struct Procedure {
     pub(crate) start: Box<StartFn>,
 }
 
+/// Starts a handler task: polls it once right here, in the session task, and spawns
+/// it only if it is still pending. The handler's synchronous prefix therefore runs
+/// before the session dispatches the next frame (see "Handler start order" in the
+/// module docs). `fut` catches panics itself; the first poll used a no-op waker, which
+/// is fine because the spawned task polls it again at once with its own.
+fn start_task(mut fut: Pin<Box<dyn Future<Output = ()> + Send + 'static>>) {
+    let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+    if fut.as_mut().poll(&mut cx).is_pending() {
+        tokio::spawn(fut);
+    }
+}
+
 /// Runs an rpc/upload handler and reports its outcome to the session task.
 fn spawn_unary<O, E, Fut>(ctx: Context, fut: Fut)
 where
@@ -537,23 +549,27 @@ where
     E: Serialize + Send + 'static,
     Fut: Future<Output = Result<O, Failure<E>>> + Send + 'static,
 {
-    tokio::spawn(async move {
-        let res = AssertUnwindSafe(fut).catch_unwind().await;
-        let codec = ctx.codec();
-        let outcome = match res {
-            Ok(Ok(o)) => encode_result(codec, true, &o).map_err(|e| e.to_string()),
-            Ok(Err(Failure::Service(e))) => {
-                encode_result(codec, false, &e).map_err(|e| e.to_string())
+    let codec = ctx.codec();
+    start_task(Box::pin(async move {
+        // Encoding runs user `Serialize` code: inside the catch too.
+        let res = AssertUnwindSafe(async move {
+            match fut.await {
+                Ok(o) => encode_result(codec, true, &o).map_err(|e| e.to_string()),
+                Err(Failure::Service(e)) => {
+                    encode_result(codec, false, &e).map_err(|e| e.to_string())
+                }
+                Err(Failure::Uncaught(m)) => Err(m),
             }
-            Ok(Err(Failure::Uncaught(m))) => Err(m),
-            Err(p) => Err(panic_message(p)),
-        };
+        })
+        .catch_unwind()
+        .await;
+        let outcome = res.unwrap_or_else(|p| Err(panic_message(p)));
         let inner = &ctx.inner;
         let _ = inner.send(Cmd::Finish {
             stream: inner.stream.clone(),
             outcome,
         });
-    });
+    }));
 }
 
 /// Runs a stream/subscription handler and reports its outcome to the session task.
@@ -562,18 +578,21 @@ where
     E: Serialize + Send + 'static,
     Fut: Future<Output = Result<(), Failure<E>>> + Send + 'static,
 {
-    tokio::spawn(async move {
-        let res = AssertUnwindSafe(fut).catch_unwind().await;
-        let codec = ctx.codec();
+    let codec = ctx.codec();
+    start_task(Box::pin(async move {
+        let res = AssertUnwindSafe(async move {
+            match fut.await {
+                Ok(()) => Ok(None),
+                Err(Failure::Service(e)) => encode_result(codec, false, &e)
+                    .map(Some)
+                    .map_err(|e| e.to_string()),
+                Err(Failure::Uncaught(m)) => Err(m),
+            }
+        })
+        .catch_unwind()
+        .await;
         let inner = &ctx.inner;
-        let err_item = match res {
-            Ok(Ok(())) => Ok(None),
-            Ok(Err(Failure::Service(e))) => encode_result(codec, false, &e)
-                .map(Some)
-                .map_err(|e| e.to_string()),
-            Ok(Err(Failure::Uncaught(m))) => Err(m),
-            Err(p) => Err(panic_message(p)),
-        };
+        let err_item = res.unwrap_or_else(|p| Err(panic_message(p)));
         match err_item {
             Ok(err_item) => {
                 let prev = inner.res_flags.fetch_or(HANDLER_DONE, Ordering::SeqCst);
@@ -592,7 +611,7 @@ where
                 });
             }
         }
-    });
+    }));
 }
 
 /// A table of services and their procedures.

@@ -29,7 +29,7 @@ use crate::message::{
     HandshakeRequest, HandshakeRequestTag, HandshakeResponse, HandshakeStatus, Payload, Tracing,
     TransportMessage, HEARTBEAT_STREAM_ID, PROTOCOL_VERSION, REHANDSHAKE_STREAM_ID,
 };
-use crate::session::{Inbound, Outgoing, SessionState};
+use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
 use crate::transport::{dial, WebSocket};
 
 /// The four procedure kinds, as far as the client's framing is concerned.
@@ -169,6 +169,8 @@ pub(crate) struct Driver {
     ack_payload: Payload,
     close_payload: Payload,
     cancel_payload: Payload,
+    /// See [`explicit_ack_threshold`].
+    ack_threshold: u64,
 }
 
 const BATCH: usize = 128;
@@ -186,6 +188,9 @@ impl Driver {
             .map(|inner| codec.encode_result(false, &inner))
             .unwrap_or_default();
         Driver {
+            ack_threshold: explicit_ack_threshold(
+                cfg.options.session.send_buffer_high_water_mark,
+            ),
             budget: RetryBudget::new(cfg.options.backoff.clone()),
             ack_payload: codec.encode(&Control::Ack).unwrap_or_default(),
             close_payload: codec.encode(&Control::Close).unwrap_or_default(),
@@ -230,6 +235,7 @@ impl Driver {
                 Event::ReaderSpace => {}
             }
             self.retry_held().await;
+            self.maybe_ack().await;
             self.flush().await;
             if self.shutdown {
                 break;
@@ -748,6 +754,24 @@ impl Driver {
             if conn.sink.feed(Message::Binary(frame)).await.is_err() {
                 self.connection_lost(false);
             }
+        }
+    }
+
+    /// Sends an explicit `ACK` when many frames were accepted since the last frame we
+    /// sent (which carried our ack): the server's handlers may be waiting for it.
+    async fn maybe_ack(&mut self) {
+        let due = self.session.as_ref().is_some_and(|s| {
+            matches!(s.link, Link::Connected(_))
+                && s.state.unacked_inbound() >= self.ack_threshold
+        });
+        if due {
+            let payload = self.ack_payload.clone();
+            self.send(Outgoing::new(
+                HEARTBEAT_STREAM_ID,
+                ControlFlags::ACK,
+                payload,
+            ))
+            .await;
         }
     }
 

@@ -1,7 +1,7 @@
 //! The per-session task of the server: connection, bookkeeping, stream table,
 //! tombstones, timers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -23,7 +23,7 @@ use crate::message::{
     Control, ControlFlags, ExpectedSessionState, False, HandshakeStatus, Payload, TransportMessage,
     HEARTBEAT_STREAM_ID, REHANDSHAKE_STREAM_ID,
 };
-use crate::session::{Inbound, Outgoing, SessionState};
+use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
 
 /// The server side of a WebSocket.
 pub(crate) type Ws = WebSocketStream<TcpStream>;
@@ -58,6 +58,9 @@ pub(crate) enum Cmd {
         stream: StreamRef,
         error: ProtocolError,
     },
+    /// A handler started waiting at the high-water mark: send an `ACK` so that the
+    /// client echoes it with its current ack (see the `server` module docs).
+    Nudge,
     /// Send `REHANDSHAKE_REQ`.
     Rehandshake,
     /// A transparent reconnect: adopt this connection if the states agree.
@@ -106,6 +109,8 @@ pub(crate) struct SessionShared {
     high_water_mark: usize,
     closed: AtomicBool,
     drained: Notify,
+    /// A [`Cmd::Nudge`] was sent and the send buffer has not been trimmed since.
+    nudged: AtomicBool,
     /// Capacity of each [`Requests`](super::Requests) queue of this session.
     pub(crate) read_queue_capacity: usize,
     /// Signalled when a handler takes a request from a queue the session found full.
@@ -123,6 +128,9 @@ impl SessionShared {
             let used = self.buffered.load(Ordering::SeqCst) + self.pending.load(Ordering::SeqCst);
             if used < self.high_water_mark || self.closed.load(Ordering::SeqCst) || ctx.is_done() {
                 return;
+            }
+            if !self.nudged.swap(true, Ordering::SeqCst) {
+                let _ = self.tx.send(Cmd::Nudge);
             }
             tokio::select! {
                 _ = drained => {}
@@ -220,9 +228,17 @@ pub(crate) struct SessionTask {
     grace_deadline: Option<Instant>,
     rehandshake_deadline: Option<Instant>,
     outbox: Vec<Bytes>,
-    /// An accepted frame whose request queue was full: while it is here, the
-    /// connection is not read (see the module docs of `server`).
+    /// An accepted frame whose request queue was full: while it is here, frames are
+    /// read into `backlog` only (see the module docs of `server`).
     held: Option<TransportMessage>,
+    /// In-order frames read while `held` waits: not accepted yet (the client resends
+    /// them after a reconnect), but their acks already trimmed the send buffer.
+    backlog: VecDeque<TransportMessage>,
+    /// At most this many frames in `backlog`; beyond it the connection is not read.
+    backlog_cap: usize,
+    /// Send an explicit `ACK` once this many non-ACK frames were accepted without
+    /// sending anything.
+    ack_threshold: u64,
     finished: bool,
     _done: mpsc::Sender<()>,
 }
@@ -246,6 +262,7 @@ pub(crate) fn new_session(
         high_water_mark: server.options.session.send_buffer_high_water_mark,
         closed: AtomicBool::new(false),
         drained: Notify::new(),
+        nudged: AtomicBool::new(false),
         read_queue_capacity: server.options.session.read_queue_capacity.max(1),
         reader_space: Notify::new(),
     });
@@ -266,7 +283,11 @@ impl SessionTask {
             server.server_id.to_string(),
             shared.client_id.to_string(),
         );
+        let mark = server.options.session.send_buffer_high_water_mark;
         SessionTask {
+            backlog: VecDeque::new(),
+            backlog_cap: mark.saturating_mul(2).max(64),
+            ack_threshold: explicit_ack_threshold(mark),
             server,
             shared,
             instance,
@@ -310,8 +331,18 @@ impl SessionTask {
             }
             if !self.finished {
                 self.retry_held();
+                self.maybe_ack();
             }
             self.flush().await;
+        }
+    }
+
+    /// Sends an explicit `ACK` when many frames were accepted since the last frame we
+    /// sent (which carried our ack): the client's writers may be waiting for it.
+    fn maybe_ack(&mut self) {
+        if self.state.unacked_inbound() >= self.ack_threshold && self.conn.is_some() {
+            let ack = self.server.ack_payload.clone();
+            self.send(HEARTBEAT_STREAM_ID, ControlFlags::ACK, ack);
         }
     }
 
@@ -322,12 +353,13 @@ impl SessionTask {
         let grace = self.grace_deadline;
         let rehandshake = self.rehandshake_deadline;
         let paused = self.held.is_some();
+        let readable = !paused || self.backlog.len() < self.backlog_cap;
         let space = &self.shared.reader_space;
         tokio::select! {
             cmd = rx.recv() => Event::Cmd(cmd),
             frame = async {
                 match conn.as_mut() {
-                    Some(ws) if !paused => ws.next().await,
+                    Some(ws) if readable => ws.next().await,
                     _ => std::future::pending().await,
                 }
             } => Event::Frame(frame),
@@ -379,7 +411,8 @@ impl SessionTask {
         }
     }
 
-    /// Delivers the held frame once its request queue has room (or is gone).
+    /// Delivers the held frame once its request queue has room (or is gone), then the
+    /// frames read meanwhile, until one of them is held again.
     fn retry_held(&mut self) {
         let Some(msg) = &self.held else {
             return;
@@ -388,12 +421,19 @@ impl SessionTask {
             Some(entry) => entry.sink.as_ref().is_none_or(|s| s.has_room()),
             None => true,
         };
-        if ready {
-            if let Some(msg) = self.held.take() {
-                // Reading resumes: the liveness deadline starts afresh.
-                self.last_inbound = Instant::now();
-                self.dispatch(msg);
-            }
+        if !ready {
+            return;
+        }
+        if let Some(msg) = self.held.take() {
+            // Reading resumes: the liveness deadline starts afresh.
+            self.last_inbound = Instant::now();
+            self.dispatch(msg);
+        }
+        while self.held.is_none() && !self.finished {
+            let Some(msg) = self.backlog.pop_front() else {
+                break;
+            };
+            self.on_message(msg);
         }
     }
 
@@ -431,6 +471,9 @@ impl SessionTask {
             conn::close_ws(old);
         }
         self.outbox.clear();
+        // Not accepted: the client resends them after the handshake.
+        self.backlog.clear();
+        self.shared.nudged.store(false, Ordering::SeqCst);
         let status = HandshakeStatus::Ok {
             ok: crate::message::True,
             session_id: self.shared.session_id.to_string(),
@@ -459,6 +502,7 @@ impl SessionTask {
             conn::close_ws(ws);
         }
         self.outbox.clear();
+        self.backlog.clear();
         self.heartbeat = None;
         if self.grace_deadline.is_none() {
             self.grace_deadline =
@@ -529,6 +573,7 @@ impl SessionTask {
         }
         self.tombstones.clear();
         self.held = None;
+        self.backlog.clear();
         self.state.clear();
         self.shared.buffered.store(0, Ordering::SeqCst);
         self.shared.closed.store(true, Ordering::SeqCst);
@@ -552,6 +597,7 @@ impl SessionTask {
         let len = self.state.buffer_len();
         let prev = self.shared.buffered.swap(len, Ordering::SeqCst);
         if len < prev {
+            self.shared.nudged.store(false, Ordering::SeqCst);
             self.shared.drained.notify_waiters();
         }
     }
@@ -723,6 +769,12 @@ impl SessionTask {
                     self.server_cancel(&stream.id, error);
                 }
             }
+            Cmd::Nudge => {
+                if self.conn.is_some() {
+                    let ack = self.server.ack_payload.clone();
+                    self.send(HEARTBEAT_STREAM_ID, ControlFlags::ACK, ack);
+                }
+            }
             Cmd::Rehandshake => {
                 if self.server.validator.is_some() {
                     let payload = match self.codec().encode(&Control::RehandshakeReq) {
@@ -781,6 +833,26 @@ impl SessionTask {
                 return;
             }
         };
+        if self.held.is_some() || !self.backlog.is_empty() {
+            // Paused: keep the frame for later, but take its ack now, so that a handler
+            // waiting at the high-water mark (perhaps the one we wait for) can go on.
+            match self.state.peek_inbound(&msg, self.backlog.len() as u64) {
+                Inbound::WrongFrom => self.destroy(),
+                Inbound::Duplicate => {}
+                Inbound::Gap { .. } => self.connection_lost(),
+                Inbound::Accepted => {
+                    self.last_inbound = Instant::now();
+                    self.update_buffered();
+                    self.backlog.push_back(msg);
+                }
+            }
+            return;
+        }
+        self.on_message(msg);
+    }
+
+    /// Accepts (or drops) one decoded frame and acts on it.
+    fn on_message(&mut self, msg: TransportMessage) {
         match self.state.check_inbound(&msg) {
             Inbound::WrongFrom => self.destroy(),
             Inbound::Duplicate => {}

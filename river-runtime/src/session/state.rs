@@ -86,6 +86,8 @@ pub struct SessionState {
     seq: u64,
     ack: u64,
     send_buffer: VecDeque<Buffered>,
+    /// Non-ACK frames accepted since we last stamped a frame (which carried our ack).
+    unacked_inbound: u64,
 }
 
 impl SessionState {
@@ -102,6 +104,7 @@ impl SessionState {
             seq: 0,
             ack: 0,
             send_buffer: VecDeque::new(),
+            unacked_inbound: 0,
         }
     }
 
@@ -126,6 +129,14 @@ impl SessionState {
             next_expected_seq: self.ack,
             next_sent_seq: self.next_seq(),
         }
+    }
+
+    /// How many non-ACK frames were accepted since the last frame we stamped: every
+    /// stamped frame carries our current ack, so this is how far the peer's view of our
+    /// ack lags behind (ACK frames aside). Drivers send an explicit ACK when it grows large
+    /// (see the `server` and `client` module docs).
+    pub fn unacked_inbound(&self) -> u64 {
+        self.unacked_inbound
     }
 
     /// How many frames wait for acknowledgement.
@@ -161,6 +172,7 @@ impl SessionState {
             frame: frame.clone(),
         });
         self.seq += 1;
+        self.unacked_inbound = 0;
         Ok(frame)
     }
 
@@ -179,11 +191,41 @@ impl SessionState {
                 got: msg.seq,
             };
         }
-        while self.send_buffer.front().is_some_and(|b| b.seq < msg.ack) {
+        self.trim(msg.ack);
+        self.ack = msg.seq + 1;
+        if !msg.control_flags.is_ack() {
+            self.unacked_inbound += 1;
+        }
+        Inbound::Accepted
+    }
+
+    /// Like [`Self::check_inbound`] for a frame read while `ahead` earlier frames wait,
+    /// read but not yet accepted: it is in order when `seq == ack + ahead`. Such a frame
+    /// only trims the send buffer (its ack is what the peer has received, whether or not
+    /// we accept the frame now); it is accepted later with [`Self::check_inbound`].
+    pub fn peek_inbound(&mut self, msg: &TransportMessage, ahead: u64) -> Inbound {
+        if msg.from != self.peer_id {
+            return Inbound::WrongFrom;
+        }
+        let expected = self.ack + ahead;
+        if msg.seq < expected {
+            return Inbound::Duplicate;
+        }
+        if msg.seq > expected {
+            return Inbound::Gap {
+                expected,
+                got: msg.seq,
+            };
+        }
+        self.trim(msg.ack);
+        Inbound::Accepted
+    }
+
+    /// Drops the frames the peer acknowledged (`seq < ack`).
+    fn trim(&mut self, ack: u64) {
+        while self.send_buffer.front().is_some_and(|b| b.seq < ack) {
             self.send_buffer.pop_front();
         }
-        self.ack = msg.seq + 1;
-        Inbound::Accepted
     }
 
     /// Drops every buffered frame (session teardown).
