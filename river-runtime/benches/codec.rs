@@ -71,7 +71,9 @@ fn codecs(c: &mut Criterion) {
         g.bench_function("encode rpc request (payload + frame)", |b| {
             b.iter(|| {
                 let mut msg = request.clone();
-                msg.payload = codec.encode(black_box(&AddInit { n: 3.0 })).expect("encode");
+                msg.payload = codec
+                    .encode(black_box(&AddInit { n: 3.0 }))
+                    .expect("encode");
                 codec.encode_message(black_box(&msg)).expect("frame")
             })
         });

@@ -22,7 +22,18 @@
 //!   `cancel()` had been called; dropping an open [`Writer`] closes it (CLOSE).
 //! - Writers wait while the session's send buffer (plus requests queued for the driver)
 //!   is at `send_buffer_high_water_mark`, and resume when acknowledgements trim it (the
-//!   reference's `waitForWriteReady`).
+//!   reference's `waitForWriteReady`; its `write` never blocks).
+//! - Explicit acks: once the driver has accepted a quarter of the high-water mark of
+//!   non-`ACK` frames without sending anything (every frame carries our ack), it sends an
+//!   `ACK` frame (flag 1, stream `heartbeat`, seq-counted), so a server whose writers
+//!   wait at their mark is not left waiting for the next heartbeat echo (in a stream
+//!   echo where both sides reached the mark, that stalled both for up to a heartbeat
+//!   interval). Servers do not echo client `ACK`s (the reference's uses them only for
+//!   bookkeeping), and `ACK` frames never count towards the threshold, so acks cannot
+//!   answer acks. A Rust server also sends an `ACK` when one of its writers starts
+//!   waiting at its mark; the driver echoes it like any server `ACK` (see the `server`
+//!   module docs). Against a reference server, which never waits and never acks on its
+//!   own, a writer at the mark waits for the server's next frame or heartbeat.
 //!
 //! # Bounded reader queues
 //!
@@ -46,7 +57,10 @@
 //! the session behind its frame (head-of-line blocking), and a phantom disconnect that
 //! happens during a pause is only noticed once reading resumes (or when a keepalive
 //! write fails). [`ClientStats::read_pauses`] and [`ClientStats::reader_queue_peak`]
-//! count pauses and the largest queue seen.
+//! count pauses and the largest queue seen. Unlike the server, a paused client does not
+//! read ahead for acks: a single task that writes a stream and reads its results in
+//! turn can wait at the high-water mark for acks that sit behind the frame it has not
+//! read. Read results in another task, or bound the messages in flight.
 //!
 //! Deviations from the reference: the client never connects at `build()` (no
 //! `eagerlyConnect`; the first call or [`Client::connect`] connects), and there is no

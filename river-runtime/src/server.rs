@@ -15,9 +15,25 @@
 //!   the stream table, the tombstones and the timers (heartbeat, watchdog, grace).
 //!   Inbound frames are decoded, checked and dispatched there; request payloads are
 //!   decoded into the procedure's request type there (that decides `INVALID_REQUEST`).
-//! - Every handler runs in its own tokio task. Handlers encode their results themselves
-//!   and pass the encoded payloads to the session task over one channel per session; the
-//!   session task only stamps `seq`/`ack` and writes.
+//! - Handlers start in the session task and continue in their own tokio task (see
+//!   "Handler start order"). Handlers encode their results themselves and pass the
+//!   encoded payloads to the session task over one channel per session; the session task
+//!   only stamps `seq`/`ack` and writes.
+//!
+//! # Handler start order
+//!
+//! As in the reference (where an async handler's synchronous part runs before the next
+//! message is processed), handlers start in arrival order: when a frame opens a stream,
+//! the session task polls the new handler future once, right there, before it handles
+//! the next frame; only if that poll returns `Pending` is the future spawned (the
+//! spawned task polls it again at once with its own waker). So everything a handler
+//! does before its first `.await` that actually waits happens in the order the opens
+//! arrived: two rpcs sent back to back have their side effects in that order, on any
+//! runtime flavour. Request items reach a running handler in order through its queue.
+//! A panic in that first poll is caught like any other (`UNCAUGHT_ERROR`). The cost:
+//! a handler's synchronous prefix runs on the session task, so long blocking work
+//! there delays that session's other frames (move it into `spawn_blocking`); a handler
+//! that completes in its first poll is never spawned at all.
 //!
 //! # Differences from the reference server
 //!
@@ -42,8 +58,10 @@
 //!   response deadline would then tear the session down).
 //! - The request queue behind [`Requests`] is bounded (see below; the reference's
 //!   readable is unbounded).
-//! - [`Responses::send`] also counts results queued for the session task against the
-//!   high-water mark, so a handler cannot run ahead of it.
+//! - [`Responses::send`] waits at the send buffer's high-water mark (the reference's
+//!   `write` never blocks; its mark is advisory). It also counts results queued for the
+//!   session task against the mark, so a handler cannot run ahead of it. See "Acks and
+//!   the high-water mark" for the extra `ACK` frames this takes.
 //!
 //! # Bounded request queues and backpressure
 //!
@@ -61,10 +79,42 @@
 //! read; the liveness deadline starts afresh when reading resumes. Commands from
 //! handlers, reconnects and timers are still handled.
 //!
+//! While paused, the session still reads ahead up to twice the high-water mark of
+//! frames: it does not accept them (its ack stays put, so a client that honours its own
+//! mark cannot send more than that; after a reconnect the client resends them), but it
+//! applies their acks to the send buffer at once. Without that, a handler that both
+//! reads and writes (an echo) could deadlock: its queue full, the session not reading,
+//! and the handler itself waiting at the high-water mark for acks that sit in the
+//! unread frames. Once the held frame is delivered, the frames read ahead are accepted
+//! and dispatched in order. Beyond the read-ahead limit (a client ignoring the mark) the
+//! connection is not read at all.
+//!
 //! Limits: the pause is per session, so one slow handler holds up every other stream of
 //! the session behind its frame (head-of-line blocking), and a phantom disconnect during
 //! a pause is only noticed when reading resumes or a write fails (the grace period then
 //! applies as usual). [`ServerHandle::read_pauses`] counts pauses.
+//!
+//! # Acks and the high-water mark
+//!
+//! Acks only travel on frames, so a side that receives a lot and sends nothing would
+//! leave the other side's writers waiting at the mark until the next heartbeat (1 s by
+//! default; in a stream echo where both sides reached the mark, neither sent anything
+//! until then). Two rules prevent that, on top of the reference's behaviour:
+//!
+//! - Explicit acks: once the session has accepted a quarter of its high-water mark of
+//!   non-`ACK` frames without sending anything (any frame it sends carries its ack), it
+//!   sends an `ACK` frame (flag 1, stream `heartbeat`, `{type:"ACK"}`, seq-counted like
+//!   every frame). The client's driver does the same. `ACK` frames never count, so acks
+//!   cannot answer acks: our server never echoes, our client echoes the server's `ACK`s
+//!   once each, and an echo never triggers another `ACK`.
+//! - Nudge: when a [`Responses::send`] starts waiting at the mark, the session sends one
+//!   `ACK` (again only after the buffer was trimmed since the last one). Clients echo
+//!   every `ACK` they receive (ours and the reference's), and the echo carries the
+//!   client's ack. This matters for reference clients, which never ack on their own.
+//!
+//! On the wire, a reference client sees at most one extra `ACK` per 256 frames it sends
+//! (default mark) while the server sends nothing, plus one per time a server writer
+//! reaches the mark, and echoes each; the checks are one counter per frame.
 
 mod conn;
 mod session;

@@ -188,9 +188,7 @@ impl Driver {
             .map(|inner| codec.encode_result(false, &inner))
             .unwrap_or_default();
         Driver {
-            ack_threshold: explicit_ack_threshold(
-                cfg.options.session.send_buffer_high_water_mark,
-            ),
+            ack_threshold: explicit_ack_threshold(cfg.options.session.send_buffer_high_water_mark),
             budget: RetryBudget::new(cfg.options.backoff.clone()),
             ack_payload: codec.encode(&Control::Ack).unwrap_or_default(),
             close_payload: codec.encode(&Control::Close).unwrap_or_default(),
@@ -761,8 +759,7 @@ impl Driver {
     /// sent (which carried our ack): the server's handlers may be waiting for it.
     async fn maybe_ack(&mut self) {
         let due = self.session.as_ref().is_some_and(|s| {
-            matches!(s.link, Link::Connected(_))
-                && s.state.unacked_inbound() >= self.ack_threshold
+            matches!(s.link, Link::Connected(_)) && s.state.unacked_inbound() >= self.ack_threshold
         });
         if due {
             let payload = self.ack_payload.clone();
