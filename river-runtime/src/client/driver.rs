@@ -146,6 +146,8 @@ struct Session {
     /// An accepted frame whose reader queue was full: while it is here, the connection
     /// is not read (see the module docs of `client`).
     held: Option<TransportMessage>,
+    /// A frame was held since the last watchdog check.
+    paused_since_check: bool,
 }
 
 enum Event {
@@ -330,15 +332,16 @@ impl Driver {
                 self.send(out).await;
             }
             Command::Data { stream_id, payload } => {
-                self.data_taken();
                 let writable = self
                     .session
                     .as_ref()
                     .and_then(|s| s.streams.get(&stream_id))
                     .is_some_and(|e| e.write_open);
                 if writable {
-                    self.send(Outgoing::new(stream_id, ControlFlags::NONE, payload))
-                        .await;
+                    let out = Outgoing::new(stream_id, ControlFlags::NONE, payload);
+                    self.send_frame(out, true).await;
+                } else {
+                    self.data_taken();
                 }
             }
             Command::Close { stream_id } => {
@@ -420,6 +423,7 @@ impl Driver {
             grace_deadline: Some(now + self.cfg.options.session.session_disconnect_grace),
             was_connected: false,
             held: None,
+            paused_since_check: false,
         });
         self.shared.backpressure.len.store(0, Ordering::Release);
         self.shared.set_session_id(Some(id.clone()));
@@ -609,12 +613,19 @@ impl Driver {
         }
     }
 
-    /// A writer's data command left the command queue (stamped or dropped).
+    /// A writer's data command left the command queue (stamped or dropped). A stamped
+    /// frame is counted in `len` before it leaves `pending`, so writers never see one
+    /// frame too few; they are woken if this takes the sum below the mark.
     fn data_taken(&self) {
         let bp = &self.shared.backpressure;
-        let _ = bp
+        if let Ok(prev) = bp
             .pending
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+        {
+            if bp.len.load(Ordering::Acquire) + prev == bp.high_water_mark {
+                bp.notify.notify_waiters();
+            }
+        }
     }
 
     /// Delivers the held frame once its reader has room (or is gone).
@@ -688,6 +699,7 @@ impl Driver {
                         .read_pauses
                         .fetch_add(1, Ordering::Relaxed);
                     session.held = Some(msg);
+                    session.paused_since_check = true;
                     return;
                 }
                 events.item(msg.payload);
@@ -734,19 +746,37 @@ impl Driver {
 
     /// Stamps a frame into the session and writes it when connected.
     async fn send(&mut self, out: Outgoing) {
+        self.send_frame(out, false).await;
+    }
+
+    /// [`Self::send`]; `data`: the frame comes from a writer's [`Command::Data`], which
+    /// leaves `pending` once the frame is in `len` ([`Self::data_taken`]).
+    async fn send_frame(&mut self, out: Outgoing, data: bool) {
         let Some(session) = self.session.as_mut() else {
+            if data {
+                self.data_taken();
+            }
             return;
         };
         let frame = match session.state.stamp(self.codec, out) {
             Ok(f) => f,
             Err(e) => {
                 tracing::error!(error = %e, "could not encode a frame; destroying the session");
+                if data {
+                    self.data_taken();
+                }
                 self.destroy_session(e);
                 return;
             }
         };
         let len = session.state.buffer_len();
         self.shared.backpressure.len.store(len, Ordering::Release);
+        if data {
+            self.data_taken();
+        }
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
         if let Link::Connected(conn) = &mut session.link {
             conn.dirty = true;
             if conn.sink.feed(Message::Binary(frame)).await.is_err() {
@@ -792,7 +822,11 @@ impl Driver {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        let paused = session.held.is_some();
+        // Paused now, or at some point since the last check: a reader that takes items
+        // one at a time lets the driver read a few frames at a time, and whether that
+        // happens to coincide with the check must not decide the keepalive.
+        let paused_meanwhile = std::mem::take(&mut session.paused_since_check);
+        let paused = session.held.is_some() || paused_meanwhile;
         if let Link::Connected(conn) = &mut session.link {
             let now = Instant::now();
             if paused {
