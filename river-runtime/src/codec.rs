@@ -42,6 +42,62 @@ pub struct PayloadMismatch {
 /// skipper). The JSON codec relies on `serde_json`'s own limit of 128.
 pub(crate) const MAX_DEPTH: usize = 256;
 
+/// Where a payload is serialized: the first [`PayloadWriter::INLINE`] bytes on the
+/// stack, then a `Vec`. A small payload thus ends as one exact-size allocation. (A
+/// `Bytes` made from a `Vec` whose capacity exceeds its length, as `serde_json::to_vec`
+/// or a `Vec::with_capacity` buffer returns, allocates a second block for its shared
+/// header.)
+pub(crate) struct PayloadWriter {
+    inline: [u8; PayloadWriter::INLINE],
+    len: usize,
+    heap: Vec<u8>,
+}
+
+impl PayloadWriter {
+    const INLINE: usize = 256;
+
+    pub(crate) fn new() -> Self {
+        PayloadWriter {
+            inline: [0; Self::INLINE],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+
+    pub(crate) fn into_payload(self) -> Payload {
+        if self.heap.is_empty() {
+            Payload(bytes::Bytes::copy_from_slice(&self.inline[..self.len]))
+        } else {
+            Payload(self.heap.into())
+        }
+    }
+}
+
+impl std::io::Write for PayloadWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.write_all(data)?;
+        Ok(data.len())
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        if self.heap.is_empty() {
+            if let Some(dst) = self.inline.get_mut(self.len..self.len + data.len()) {
+                dst.copy_from_slice(data);
+                self.len += data.len();
+                return Ok(());
+            }
+            self.heap.reserve(2 * (self.len + data.len()));
+            self.heap.extend_from_slice(&self.inline[..self.len]);
+        }
+        self.heap.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl PayloadMismatch {
     /// Builds a mismatch from a `serde_path_to_error` failure: the path becomes a JSON
     /// pointer (`/list/3/name`, with `~` and `/` escaped as `~0` and `~1`).
@@ -176,5 +232,30 @@ impl Codec {
             Codec::Json => json::decode_result(payload),
             Codec::Msgpack => msgpack::decode_result(payload),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_writer_spills_past_the_inline_buffer() {
+        for len in [0, 1, 255, 256, 257, 10_000] {
+            let text = "x".repeat(len);
+            for codec in [Codec::Json, Codec::Msgpack] {
+                let payload = codec.encode(&text).unwrap();
+                let back: String = codec.decode(&payload).unwrap();
+                assert_eq!(back, text, "{codec:?} {len}");
+            }
+        }
+        let mut w = PayloadWriter::new();
+        for chunk in [&[1u8; 200][..], &[2; 100], &[3; 1]] {
+            std::io::Write::write_all(&mut w, chunk).unwrap();
+        }
+        let p = w.into_payload();
+        assert_eq!(p.as_bytes().len(), 301);
+        assert_eq!(p.as_bytes()[199..202], [1, 2, 2]);
+        assert_eq!(p.as_bytes()[300], 3);
     }
 }

@@ -290,8 +290,9 @@ enum TracingField {
 }
 
 pub(super) fn encode_value<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
-    serde_json::to_vec(value)
-        .map(|v| Payload(v.into()))
+    let mut buf = super::PayloadWriter::new();
+    serde_json::to_writer(&mut buf, value)
+        .map(|()| buf.into_payload())
         .map_err(|e| Error::encode(format!("cannot encode the payload as JSON: {e}")))
 }
 

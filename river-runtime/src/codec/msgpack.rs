@@ -96,10 +96,53 @@ fn truncated() -> Error {
     Error::decode("truncated msgpack frame")
 }
 
-/// A map key as the reference's decoder accepts them: str or number.
-enum Key<'a> {
-    Str(&'a str),
-    Number,
+/// A map key as the reference's decoder accepts them (str or number), with the keys
+/// this codec reads recognised from their raw bytes. Those keys are ASCII, so they are
+/// valid UTF-8 by construction and skip the check; any other str key is still checked,
+/// so an invalid-UTF-8 key is an error as before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Key {
+    Id,
+    From,
+    To,
+    Seq,
+    Ack,
+    ServiceName,
+    ProcedureName,
+    StreamId,
+    ControlFlags,
+    Tracing,
+    Payload,
+    /// `ok` of a `Result` payload.
+    Ok,
+    Traceparent,
+    Tracestate,
+    /// Any other key: a valid UTF-8 str or a number.
+    Other,
+}
+
+impl Key {
+    /// The known key spelled by `b`, if any.
+    fn known(b: &[u8]) -> Option<Key> {
+        let key = match b {
+            b"id" => Key::Id,
+            b"to" => Key::To,
+            b"ok" => Key::Ok,
+            b"seq" => Key::Seq,
+            b"ack" => Key::Ack,
+            b"from" => Key::From,
+            b"payload" => Key::Payload,
+            b"tracing" => Key::Tracing,
+            b"streamId" => Key::StreamId,
+            b"tracestate" => Key::Tracestate,
+            b"serviceName" => Key::ServiceName,
+            b"traceparent" => Key::Traceparent,
+            b"controlFlags" => Key::ControlFlags,
+            b"procedureName" => Key::ProcedureName,
+            _ => return None,
+        };
+        Some(key)
+    }
 }
 
 impl<'a> Reader<'a> {
@@ -157,8 +200,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The string after a str marker already read.
-    fn str_body(&mut self, marker: u8) -> Result<Option<&'a str>, Error> {
+    /// The raw bytes of a string after a str marker already read (not yet checked for
+    /// UTF-8); `None` when the marker is not a str marker.
+    fn str_bytes(&mut self, marker: u8) -> Result<Option<&'a [u8]>, Error> {
         let len = match marker {
             0xa0..=0xbf => usize::from(marker & 0x1f),
             0xd9 => usize::from(self.u8()?),
@@ -166,23 +210,36 @@ impl<'a> Reader<'a> {
             0xdb => self.u32()? as usize,
             _ => return Ok(None),
         };
-        let b = self.bytes(len)?;
-        std::str::from_utf8(b)
-            .map(Some)
-            .map_err(|_| Error::decode("msgpack string is not valid UTF-8"))
+        self.bytes(len).map(Some)
     }
 
-    fn key(&mut self) -> Result<Key<'a>, Error> {
+    /// The string after a str marker already read.
+    fn str_body(&mut self, marker: u8) -> Result<Option<&'a str>, Error> {
+        match self.str_bytes(marker)? {
+            Some(b) => std::str::from_utf8(b)
+                .map(Some)
+                .map_err(|_| Error::decode("msgpack string is not valid UTF-8")),
+            None => Ok(None),
+        }
+    }
+
+    fn key(&mut self) -> Result<Key, Error> {
         let m = self.u8()?;
-        if let Some(s) = self.str_body(m)? {
-            return Ok(Key::Str(s));
+        if let Some(b) = self.str_bytes(m)? {
+            if let Some(key) = Key::known(b) {
+                return Ok(key);
+            }
+            return match std::str::from_utf8(b) {
+                Ok(_) => Ok(Key::Other),
+                Err(_) => Err(Error::decode("msgpack string is not valid UTF-8")),
+            };
         }
         match m {
-            0x00..=0x7f | 0xe0..=0xff => Ok(Key::Number),
-            0xcc | 0xd0 => self.skip(1).map(|_| Key::Number),
-            0xcd | 0xd1 => self.skip(2).map(|_| Key::Number),
-            0xce | 0xd2 | 0xca => self.skip(4).map(|_| Key::Number),
-            0xcf | 0xd3 | 0xcb => self.skip(8).map(|_| Key::Number),
+            0x00..=0x7f | 0xe0..=0xff => Ok(Key::Other),
+            0xcc | 0xd0 => self.skip(1).map(|_| Key::Other),
+            0xcd | 0xd1 => self.skip(2).map(|_| Key::Other),
+            0xce | 0xd2 | 0xca => self.skip(4).map(|_| Key::Other),
+            0xcf | 0xd3 | 0xcb => self.skip(8).map(|_| Key::Other),
             m => Err(Error::decode(format!(
                 "msgpack map key must be a string or number (marker 0x{m:02x})"
             ))),
@@ -380,8 +437,8 @@ impl<'a> Reader<'a> {
         let (mut traceparent, mut tracestate) = (None, None);
         for _ in 0..n {
             match self.key()? {
-                Key::Str("traceparent") => traceparent = Some(self.string("tracing.traceparent")?),
-                Key::Str("tracestate") => tracestate = Some(self.string("tracing.tracestate")?),
+                Key::Traceparent => traceparent = Some(self.string("tracing.traceparent")?),
+                Key::Tracestate => tracestate = Some(self.string("tracing.tracestate")?),
                 _ => self.skip_value()?,
             }
         }
@@ -406,22 +463,22 @@ pub(super) fn decode_message(frame: bytes::Bytes) -> Result<TransportMessage, Er
     // Duplicate keys: the last one wins, as in the reference's decoder.
     for _ in 0..n {
         match r.key()? {
-            Key::Str("id") => id = Some(r.string("id")?),
-            Key::Str("from") => from = Some(r.string("from")?),
-            Key::Str("to") => to = Some(r.string("to")?),
-            Key::Str("seq") => seq = Some(r.uint("seq")?),
-            Key::Str("ack") => ack = Some(r.uint("ack")?),
-            Key::Str("serviceName") => service_name = Some(r.string("serviceName")?),
-            Key::Str("procedureName") => procedure_name = Some(r.string("procedureName")?),
-            Key::Str("streamId") => stream_id = Some(r.string("streamId")?),
-            Key::Str("controlFlags") => {
+            Key::Id => id = Some(r.string("id")?),
+            Key::From => from = Some(r.string("from")?),
+            Key::To => to = Some(r.string("to")?),
+            Key::Seq => seq = Some(r.uint("seq")?),
+            Key::Ack => ack = Some(r.uint("ack")?),
+            Key::ServiceName => service_name = Some(r.string("serviceName")?),
+            Key::ProcedureName => procedure_name = Some(r.string("procedureName")?),
+            Key::StreamId => stream_id = Some(r.string("streamId")?),
+            Key::ControlFlags => {
                 let v = r.uint("controlFlags")?;
                 control_flags = Some(u32::try_from(v).map_err(|_| {
                     Error::decode(format!("invalid frame: `controlFlags` {v} out of range"))
                 })?);
             }
-            Key::Str("tracing") => tracing = Some(r.tracing()?),
-            Key::Str("payload") => payload = Some(r.value_range()?),
+            Key::Tracing => tracing = Some(r.tracing()?),
+            Key::Payload => payload = Some(r.value_range()?),
             _ => r.skip_value()?,
         }
     }
@@ -446,12 +503,12 @@ pub(super) fn decode_message(frame: bytes::Bytes) -> Result<TransportMessage, Er
 }
 
 pub(super) fn encode_value<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
-    let mut buf = Vec::with_capacity(64);
+    let mut buf = super::PayloadWriter::new();
     let mut ser = rmp_serde::Serializer::new(&mut buf).with_struct_map();
     value
         .serialize(&mut ser)
         .map_err(|e| Error::encode(format!("cannot encode the payload as msgpack: {e}")))?;
-    Ok(Payload(buf.into()))
+    Ok(buf.into_payload())
 }
 
 pub(super) fn decode_value<T: DeserializeOwned>(payload: &Payload) -> Result<T, PayloadMismatch> {
@@ -484,8 +541,8 @@ pub(super) fn decode_result(payload: &Payload) -> Result<(bool, Payload), Error>
     let (mut ok, mut inner) = (None, None);
     for _ in 0..n {
         match r.key()? {
-            Key::Str("ok") => ok = Some(r.bool("ok")?),
-            Key::Str("payload") => inner = Some(r.value_range()?),
+            Key::Ok => ok = Some(r.bool("ok")?),
+            Key::Payload => inner = Some(r.value_range()?),
             _ => r.skip_value()?,
         }
     }
@@ -576,6 +633,36 @@ mod tests {
         assert_eq!(skip_len(&padded).unwrap(), v.len());
         let value: crate::Value = rmp_serde::from_slice(&v).unwrap();
         assert_eq!(value.get_index(2).and_then(crate::Value::as_str), Some("z"));
+    }
+
+    #[test]
+    fn keys_are_matched_on_raw_bytes_and_unknown_keys_still_checked() {
+        for k in [
+            "id",
+            "from",
+            "to",
+            "seq",
+            "ack",
+            "serviceName",
+            "procedureName",
+            "streamId",
+            "controlFlags",
+            "tracing",
+            "payload",
+            "ok",
+            "traceparent",
+            "tracestate",
+        ] {
+            let mut b = Vec::new();
+            rmp::encode::write_str(&mut b, k).unwrap();
+            let key = Reader::new(&b).key().unwrap();
+            assert_ne!(key, Key::Other, "{k}");
+        }
+        // Near misses and other keys are `Other`; an invalid-UTF-8 key is an error.
+        for b in [&[0xa3, b'i', b'd', b'x'][..], &[0xa2, b'I', b'd'], &[0x05]] {
+            assert_eq!(Reader::new(b).key().unwrap(), Key::Other, "{b:02x?}");
+        }
+        assert!(Reader::new(&[0xa2, 0xff, 0xfe]).key().is_err());
     }
 
     #[test]
