@@ -130,6 +130,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 
+use futures::future::lazy;
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -593,6 +594,14 @@ fn start_task(mut fut: Pin<Box<dyn Future<Output = ()> + Send + 'static>>) {
 }
 
 /// Runs an rpc/upload handler and reports its outcome to the session task.
+///
+/// Built from combinators rather than `async` blocks: an `async move { fut.await }`
+/// layer keeps its captured `fut` and the awaited `fut` in separate slots, so each
+/// layer doubled the handler future (a 784-byte `streams.echo` handler became a
+/// 2,376-byte task). `Map`/`CatchUnwind` hold it once. The registrations pass
+/// `lazy(|_| h(..)).flatten()` for the same reason: the handler is still called inside
+/// the catch, at the first poll, and the `Flatten` holds either its arguments or its
+/// future, never both.
 fn spawn_unary<O, E, Fut>(ctx: Context, fut: Fut)
 where
     O: Serialize + Send + 'static,
@@ -600,47 +609,42 @@ where
     Fut: Future<Output = Result<O, Failure<E>>> + Send + 'static,
 {
     let codec = ctx.codec();
-    start_task(Box::pin(async move {
-        // Encoding runs user `Serialize` code: inside the catch too.
-        let res = AssertUnwindSafe(async move {
-            match fut.await {
-                Ok(o) => encode_result(codec, true, &o).map_err(|e| e.to_string()),
-                Err(Failure::Service(e)) => {
-                    encode_result(codec, false, &e).map_err(|e| e.to_string())
-                }
-                Err(Failure::Uncaught(m)) => Err(m),
-            }
-        })
-        .catch_unwind()
-        .await;
+    // Encoding runs user `Serialize` code: inside the catch too.
+    let run = AssertUnwindSafe(fut.map(move |res| match res {
+        Ok(o) => encode_result(codec, true, &o).map_err(|e| e.to_string()),
+        Err(Failure::Service(e)) => encode_result(codec, false, &e).map_err(|e| e.to_string()),
+        Err(Failure::Uncaught(m)) => Err(m),
+    }))
+    .catch_unwind();
+    start_task(Box::pin(run.map(move |res| {
         let outcome = res.unwrap_or_else(|p| Err(panic_message(p)));
         let inner = &ctx.inner;
         let _ = inner.send(Cmd::Finish {
             stream: inner.stream.clone(),
             outcome,
         });
-    }));
+    })));
 }
 
-/// Runs a stream/subscription handler and reports its outcome to the session task.
+/// Runs a stream/subscription handler and reports its outcome to the session task
+/// (combinators for the same reason as [`spawn_unary`]).
 fn spawn_streaming<E, Fut>(ctx: Context, fut: Fut)
 where
     E: Serialize + Send + 'static,
     Fut: Future<Output = Result<(), Failure<E>>> + Send + 'static,
 {
     let codec = ctx.codec();
-    start_task(Box::pin(async move {
-        let res = AssertUnwindSafe(async move {
-            match fut.await {
-                Ok(()) => Ok(None),
-                Err(Failure::Service(e)) => encode_result(codec, false, &e)
-                    .map(Some)
-                    .map_err(|e| e.to_string()),
-                Err(Failure::Uncaught(m)) => Err(m),
-            }
-        })
-        .catch_unwind()
-        .await;
+    let run = AssertUnwindSafe(fut.map(move |res| {
+        match res {
+            Ok(()) => Ok(None),
+            Err(Failure::Service(e)) => encode_result(codec, false, &e)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            Err(Failure::Uncaught(m)) => Err(m),
+        }
+    }))
+    .catch_unwind();
+    let outer = run.map(move |res| {
         let inner = &ctx.inner;
         let err_item = res.unwrap_or_else(|p| Err(panic_message(p)));
         match err_item {
@@ -661,7 +665,8 @@ where
                 });
             }
         }
-    }));
+    });
+    start_task(Box::pin(outer));
 }
 
 /// A table of services and their procedures.
@@ -703,7 +708,7 @@ impl Router {
             let init: I = codec.decode_checked(init)?;
             let h = handler.clone();
             let c = ctx.clone();
-            spawn_unary(ctx, async move { h(c, init).await });
+            spawn_unary(ctx, lazy(move |_| h(c, init)).flatten());
             Ok(None)
         };
         self.insert(
@@ -740,7 +745,7 @@ impl Router {
             };
             let h = handler.clone();
             let c = ctx.clone();
-            spawn_unary(ctx, async move { h(c, init, reqs).await });
+            spawn_unary(ctx, lazy(move |_| h(c, init, reqs)).flatten());
             Ok(Some(queue as Arc<dyn RequestSink>))
         };
         self.insert(
@@ -781,7 +786,7 @@ impl Router {
             };
             let h = handler.clone();
             let c = ctx.clone();
-            spawn_streaming(ctx, async move { h(c, init, reqs, resps).await });
+            spawn_streaming(ctx, lazy(move |_| h(c, init, reqs, resps)).flatten());
             Ok(Some(queue as Arc<dyn RequestSink>))
         };
         self.insert(
@@ -817,7 +822,7 @@ impl Router {
             };
             let h = handler.clone();
             let c = ctx.clone();
-            spawn_streaming(ctx, async move { h(c, init, resps).await });
+            spawn_streaming(ctx, lazy(move |_| h(c, init, resps)).flatten());
             Ok(None)
         };
         self.insert(
