@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{Error, ValidationErrorEntry};
-use crate::message::{Payload, TransportMessage};
+use crate::message::{ControlFlags, Payload, Tracing, TransportMessage};
 
 /// A wire codec.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -155,6 +155,22 @@ impl From<PayloadMismatch> for ValidationErrorEntry {
     }
 }
 
+/// A frame to encode, with every field borrowed: the encoders' input.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FrameRef<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) from: &'a str,
+    pub(crate) to: &'a str,
+    pub(crate) seq: u64,
+    pub(crate) ack: u64,
+    pub(crate) service_name: Option<&'a str>,
+    pub(crate) procedure_name: Option<&'a str>,
+    pub(crate) stream_id: &'a str,
+    pub(crate) control_flags: ControlFlags,
+    pub(crate) tracing: Option<&'a Tracing>,
+    pub(crate) payload: &'a Payload,
+}
+
 impl Codec {
     /// Parses a codec name: `json`, or `msgpack` / `binary`.
     pub fn from_name(name: &str) -> Option<Codec> {
@@ -175,9 +191,27 @@ impl Codec {
 
     /// Encodes a whole frame. The payload must already be encoded with this codec.
     pub fn encode_message(self, msg: &TransportMessage) -> Result<Vec<u8>, Error> {
+        self.encode_frame(&FrameRef {
+            id: &msg.id,
+            from: &msg.from,
+            to: &msg.to,
+            seq: msg.seq,
+            ack: msg.ack,
+            service_name: msg.service_name.as_deref(),
+            procedure_name: msg.procedure_name.as_deref(),
+            stream_id: &msg.stream_id,
+            control_flags: msg.control_flags,
+            tracing: msg.tracing.as_ref(),
+            payload: &msg.payload,
+        })
+    }
+
+    /// Encodes a frame from borrowed fields (the session stamps frames this way, without
+    /// copying its ids into a [`TransportMessage`] for every frame).
+    pub(crate) fn encode_frame(self, frame: &FrameRef<'_>) -> Result<Vec<u8>, Error> {
         match self {
-            Codec::Json => json::encode_message(msg),
-            Codec::Msgpack => msgpack::encode_message(msg),
+            Codec::Json => json::encode_frame(frame),
+            Codec::Msgpack => msgpack::encode_frame(frame),
         }
     }
 

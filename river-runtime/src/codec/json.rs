@@ -12,7 +12,7 @@ use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
-use super::PayloadMismatch;
+use super::{FrameRef, PayloadMismatch};
 use crate::error::Error;
 use crate::message::{ControlFlags, Payload, Tracing, TransportMessage};
 
@@ -37,7 +37,7 @@ fn write_u64(out: &mut Vec<u8>, n: u64) {
     let _ = write!(out, "{n}");
 }
 
-pub(super) fn encode_message(msg: &TransportMessage) -> Result<Vec<u8>, Error> {
+pub(super) fn encode_frame(msg: &FrameRef<'_>) -> Result<Vec<u8>, Error> {
     let payload = msg.payload.as_bytes();
     if payload.is_empty() {
         return Err(Error::encode("cannot encode a frame with an empty payload"));
@@ -46,36 +46,35 @@ pub(super) fn encode_message(msg: &TransportMessage) -> Result<Vec<u8>, Error> {
         + msg.from.len()
         + msg.to.len()
         + msg.stream_id.len()
-        + msg.service_name.as_ref().map_or(0, |s| s.len() + 16)
-        + msg.procedure_name.as_ref().map_or(0, |s| s.len() + 18)
+        + msg.service_name.map_or(0, |s| s.len() + 16)
+        + msg.procedure_name.map_or(0, |s| s.len() + 18)
         + msg
             .tracing
-            .as_ref()
             .map_or(0, |t| t.traceparent.len() + t.tracestate.len() + 48);
     let mut out = Vec::with_capacity(payload.len() + strings + 128);
     out.extend_from_slice(b"{\"id\":");
-    write_str(&mut out, &msg.id)?;
+    write_str(&mut out, msg.id)?;
     out.extend_from_slice(b",\"from\":");
-    write_str(&mut out, &msg.from)?;
+    write_str(&mut out, msg.from)?;
     out.extend_from_slice(b",\"to\":");
-    write_str(&mut out, &msg.to)?;
+    write_str(&mut out, msg.to)?;
     out.extend_from_slice(b",\"seq\":");
     write_u64(&mut out, msg.seq);
     out.extend_from_slice(b",\"ack\":");
     write_u64(&mut out, msg.ack);
-    if let Some(s) = &msg.service_name {
+    if let Some(s) = msg.service_name {
         out.extend_from_slice(b",\"serviceName\":");
         write_str(&mut out, s)?;
     }
-    if let Some(s) = &msg.procedure_name {
+    if let Some(s) = msg.procedure_name {
         out.extend_from_slice(b",\"procedureName\":");
         write_str(&mut out, s)?;
     }
     out.extend_from_slice(b",\"streamId\":");
-    write_str(&mut out, &msg.stream_id)?;
+    write_str(&mut out, msg.stream_id)?;
     out.extend_from_slice(b",\"controlFlags\":");
     write_u64(&mut out, u64::from(msg.control_flags.0));
-    if let Some(t) = &msg.tracing {
+    if let Some(t) = msg.tracing {
         out.extend_from_slice(b",\"tracing\":{\"traceparent\":");
         write_str(&mut out, &t.traceparent)?;
         out.extend_from_slice(b",\"tracestate\":");

@@ -13,7 +13,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{PayloadMismatch, MAX_DEPTH};
+use super::{FrameRef, PayloadMismatch, MAX_DEPTH};
 use crate::error::Error;
 use crate::message::{ControlFlags, Payload, Tracing, TransportMessage};
 
@@ -30,7 +30,7 @@ fn write_uint(out: &mut Vec<u8>, n: u64) -> Result<(), Error> {
     infallible(rmp::encode::write_uint(out, n)).map(|_| ())
 }
 
-pub(super) fn encode_message(msg: &TransportMessage) -> Result<Vec<u8>, Error> {
+pub(super) fn encode_frame(msg: &FrameRef<'_>) -> Result<Vec<u8>, Error> {
     let payload = msg.payload.as_bytes();
     if payload.is_empty() {
         return Err(Error::encode("cannot encode a frame with an empty payload"));
@@ -43,37 +43,36 @@ pub(super) fn encode_message(msg: &TransportMessage) -> Result<Vec<u8>, Error> {
         + msg.from.len()
         + msg.to.len()
         + msg.stream_id.len()
-        + msg.service_name.as_ref().map_or(0, |s| s.len() + 16)
-        + msg.procedure_name.as_ref().map_or(0, |s| s.len() + 18)
+        + msg.service_name.map_or(0, |s| s.len() + 16)
+        + msg.procedure_name.map_or(0, |s| s.len() + 18)
         + msg
             .tracing
-            .as_ref()
             .map_or(0, |t| t.traceparent.len() + t.tracestate.len() + 40);
     let mut out = Vec::with_capacity(payload.len() + strings + 96);
     infallible(rmp::encode::write_map_len(&mut out, entries))?;
     write_str(&mut out, "id")?;
-    write_str(&mut out, &msg.id)?;
+    write_str(&mut out, msg.id)?;
     write_str(&mut out, "from")?;
-    write_str(&mut out, &msg.from)?;
+    write_str(&mut out, msg.from)?;
     write_str(&mut out, "to")?;
-    write_str(&mut out, &msg.to)?;
+    write_str(&mut out, msg.to)?;
     write_str(&mut out, "seq")?;
     write_uint(&mut out, msg.seq)?;
     write_str(&mut out, "ack")?;
     write_uint(&mut out, msg.ack)?;
-    if let Some(s) = &msg.service_name {
+    if let Some(s) = msg.service_name {
         write_str(&mut out, "serviceName")?;
         write_str(&mut out, s)?;
     }
-    if let Some(s) = &msg.procedure_name {
+    if let Some(s) = msg.procedure_name {
         write_str(&mut out, "procedureName")?;
         write_str(&mut out, s)?;
     }
     write_str(&mut out, "streamId")?;
-    write_str(&mut out, &msg.stream_id)?;
+    write_str(&mut out, msg.stream_id)?;
     write_str(&mut out, "controlFlags")?;
     write_uint(&mut out, u64::from(msg.control_flags.0))?;
-    if let Some(t) = &msg.tracing {
+    if let Some(t) = msg.tracing {
         write_str(&mut out, "tracing")?;
         infallible(rmp::encode::write_map_len(&mut out, 2))?;
         write_str(&mut out, "traceparent")?;

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use crate::codec::Codec;
+use crate::codec::{Codec, FrameRef};
 use crate::error::Error;
 use crate::ids::generate_id;
 use crate::message::{ControlFlags, ExpectedSessionState, Payload, Tracing, TransportMessage};
@@ -153,20 +153,20 @@ impl SessionState {
     /// the bytes in the send buffer and returns them. On an encode failure nothing is
     /// consumed (the reference then destroys the session).
     pub fn stamp(&mut self, codec: Codec, out: Outgoing) -> Result<Bytes, Error> {
-        let msg = TransportMessage {
-            id: generate_id(),
-            from: self.local_id.clone(),
-            to: self.peer_id.clone(),
+        let id = generate_id();
+        let frame = Bytes::from(codec.encode_frame(&FrameRef {
+            id: &id,
+            from: &self.local_id,
+            to: &self.peer_id,
             seq: self.seq,
             ack: self.ack,
-            service_name: out.service_name,
-            procedure_name: out.procedure_name,
-            stream_id: out.stream_id,
+            service_name: out.service_name.as_deref(),
+            procedure_name: out.procedure_name.as_deref(),
+            stream_id: &out.stream_id,
             control_flags: out.control_flags,
-            tracing: out.tracing,
-            payload: out.payload,
-        };
-        let frame = Bytes::from(codec.encode_message(&msg)?);
+            tracing: out.tracing.as_ref(),
+            payload: &out.payload,
+        })?);
         self.send_buffer.push_back(Buffered {
             seq: self.seq,
             frame: frame.clone(),
