@@ -2,6 +2,10 @@
 # Interop step: builds interop-server and interop-client (release), then for each codec
 # starts a plain server and a handshake-variant server, runs the conformance runner
 # against them, and runs the Python reference client check against the msgpack server.
+# Then, per codec, the same runner suite over wss:// (certificates from `test-certs`)
+# against servers that require an `Authorization` header on the upgrade: it must pass
+# the same number of scenarios as over ws://, and a run without the header must fail
+# fast (under 10 s) naming HTTP 401.
 # Every server must stop cleanly (exit 0) on SIGTERM. Exits non-zero on any failure.
 #
 #   scripts/interop.sh            # everything
@@ -30,10 +34,17 @@ target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 target_dir="${target_dir:-target}"
 if [[ "$PROFILE" == release ]]; then bin_dir="$target_dir/release"; else bin_dir="$target_dir/debug"; fi
-echo "== interop: building interop-server and interop-client ($PROFILE)"
-cargo build --profile "$PROFILE" -p interop-server -p interop-client || exit 1
+echo "== interop: building interop-server, interop-client and test-certs ($PROFILE)"
+cargo build --profile "$PROFILE" -p interop-server -p interop-client -p test-certs || exit 1
 SERVER="$bin_dir/interop-server"
 CLIENT="$bin_dir/interop-client"
+
+# A private CA and a certificate for localhost / 127.0.0.1 / ::1, for the wss:// runs.
+certs="$tmp/certs"
+"$bin_dir/test-certs" --out "$certs" >/dev/null || exit 1
+TOKEN_HEADER="Authorization: Bearer interop-token"
+TLS_SERVER_ARGS=(--tls-cert "$certs/cert.pem" --tls-key "$certs/key.pem"
+  --require-header "$TOKEN_HEADER")
 
 failures=0
 summary=()
@@ -108,6 +119,43 @@ for codec in $CODECS; do
 
   stop_server "$plain_pid" "interop-server --codec $codec"
   stop_server "$hs_pid" "interop-server --codec $codec --handshake"
+
+  echo "== interop: $codec over wss:// with a required Authorization header"
+  start_server "tls-plain-$codec" --codec "$codec" "${TLS_SERVER_ARGS[@]}" || exit 1
+  plain_pid=$SERVER_PID plain_port=$SERVER_PORT
+  start_server "tls-hs-$codec" --codec "$codec" --handshake "${TLS_SERVER_ARGS[@]}" || exit 1
+  hs_pid=$SERVER_PID hs_port=$SERVER_PORT
+  tls_args=(--codec "$codec" --url "wss://127.0.0.1:$plain_port"
+    --hs-url "wss://127.0.0.1:$hs_port" --ca "$certs/ca.pem")
+
+  "$CLIENT" "${tls_args[@]}" --header "$TOKEN_HEADER" | tee "$tmp/runner-tls-$codec.log"
+  rc=${PIPESTATUS[0]}
+  # The same scenarios as over ws://, all passing.
+  ws_passed="$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed$/\1/p' "$tmp/runner-$codec.log")"
+  tls_line="$(tail -1 "$tmp/runner-tls-$codec.log")"
+  if [[ $rc -ne 0 || -z "$ws_passed" || "$tls_line" != "$ws_passed passed, 0 failed" ]]; then
+    echo "FAIL runner $codec over wss://: \"$tls_line\" (exit $rc), expected \"${ws_passed:-?} passed, 0 failed\" as over ws://" >&2
+    failures=$((failures + 1))
+  fi
+  summary+=("runner $codec (wss://, Authorization): $tls_line")
+
+  # Without the header the server answers the upgrade with 401: the runner must stop
+  # at once and say so.
+  t0=$(date +%s%N)
+  timeout 30 "$CLIENT" "${tls_args[@]}" --only rpc >"$tmp/runner-noauth-$codec.log" 2>&1
+  rc=$?
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  noauth_line="$(grep -m1 '401' "$tmp/runner-noauth-$codec.log")"
+  if [[ $rc -eq 0 || $ms -ge 10000 || -z "$noauth_line" ]]; then
+    echo "FAIL runner $codec over wss:// without credentials: exit $rc after $ms ms, expected a quick failure naming 401:" >&2
+    cat "$tmp/runner-noauth-$codec.log" >&2
+    failures=$((failures + 1))
+    noauth_line="$(tail -1 "$tmp/runner-noauth-$codec.log")"
+  fi
+  summary+=("runner $codec (wss://, no credentials): exit $rc after $ms ms: $noauth_line")
+
+  stop_server "$plain_pid" "interop-server --codec $codec --tls-cert"
+  stop_server "$hs_pid" "interop-server --codec $codec --handshake --tls-cert"
 done
 
 echo "== interop summary ($((SECONDS - start_time)) s)"

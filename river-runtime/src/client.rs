@@ -82,10 +82,12 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 
 use crate::codec::Codec;
+use crate::connect::{BoxError, ConnectProvider, ConnectRequest};
 use crate::error::{Error, ProtocolError, ProtocolErrorCode, RiverError, ServiceError};
 use crate::ids::generate_id;
 use crate::message::{ErrorPayload, HandshakeErrorCode, Payload};
 use crate::options::ClientOptions;
+use crate::tls::ClientTls;
 use crate::value::Value;
 
 use driver::{Command, ProcKind, StreamEvent};
@@ -102,9 +104,27 @@ pub(crate) struct Config {
     pub(crate) server_id: String,
     pub(crate) options: ClientOptions,
     pub(crate) metadata: Option<MetadataFn>,
+    /// Extra upgrade headers sent on every connect.
+    pub(crate) headers: Vec<(String, String)>,
+    /// Produces the URL and headers of each connect, when set.
+    pub(crate) provider: Option<ConnectProvider>,
+    /// Roots for `wss://`; `None`: the webpki roots, built on first use.
+    pub(crate) tls: Option<ClientTls>,
+}
+
+impl Config {
+    /// The TLS settings for `wss://` connects.
+    pub(crate) fn tls(&self) -> &ClientTls {
+        static DEFAULT: std::sync::OnceLock<ClientTls> = std::sync::OnceLock::new();
+        match &self.tls {
+            Some(t) => t,
+            None => DEFAULT.get_or_init(ClientTls::default),
+        }
+    }
 }
 
 /// Builds a [`Client`].
+#[must_use]
 pub struct ClientBuilder {
     url: String,
     codec: Codec,
@@ -112,9 +132,59 @@ pub struct ClientBuilder {
     server_id: String,
     options: ClientOptions,
     metadata: Option<MetadataFn>,
+    headers: Vec<(String, String)>,
+    provider: Option<ConnectProvider>,
+    tls: Option<ClientTls>,
 }
 
 impl ClientBuilder {
+    /// What to trust for `wss://` URLs (default: the webpki roots; see [`ClientTls`]).
+    pub fn tls(mut self, tls: ClientTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+    /// Adds a header to every WebSocket upgrade request, for example
+    /// `.header("authorization", "Bearer …")`. Sent on every connect and reconnect,
+    /// together with the headers of a [`connect_with`](ClientBuilder::connect_with)
+    /// provider.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    /// Calls `provider` before every connect and reconnect for the URL and headers to
+    /// use (the URL given to [`Client::builder`] is then only a label in messages), so
+    /// a short-lived token can be refreshed before a reconnect:
+    ///
+    /// ```no_run
+    /// use river_runtime::{Client, ConnectRequest};
+    ///
+    /// async fn fetch_token() -> Result<String, std::io::Error> {
+    ///     Ok("t0k3n".to_string())
+    /// }
+    ///
+    /// let client = Client::builder("wss://river.example.com/river")
+    ///     .connect_with(|| async {
+    ///         let token = fetch_token().await?;
+    ///         Ok::<_, std::io::Error>(
+    ///             ConnectRequest::new("wss://river.example.com/river")
+    ///                 .header("authorization", format!("Bearer {token}")),
+    ///         )
+    ///     })
+    ///     .build();
+    /// # let _ = client;
+    /// ```
+    ///
+    /// A provider error fails that attempt like a refused connection (it is retried
+    /// with the reconnect backoff and budget).
+    pub fn connect_with<F, Fut, E>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ConnectRequest, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        self.provider = Some(crate::connect::provider(provider));
+        self
+    }
     /// The codec (default JSON, as the reference).
     pub fn codec(mut self, codec: Codec) -> Self {
         self.codec = codec;
@@ -159,6 +229,9 @@ impl ClientBuilder {
             server_id: self.server_id,
             options: self.options,
             metadata: self.metadata,
+            headers: self.headers,
+            provider: self.provider,
+            tls: self.tls,
         });
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(256);
@@ -221,6 +294,15 @@ pub enum ClientEvent {
         code: Option<HandshakeErrorCode>,
         /// What happened.
         message: String,
+    },
+    /// A connection attempt failed before the handshake: DNS, refused connection,
+    /// timeout, TLS, or an HTTP status instead of the WebSocket upgrade.
+    ConnectFailed {
+        /// What happened (the full error text).
+        message: String,
+        /// Whether the client stopped after it (401/403, untrusted certificate,
+        /// unsupported URL); otherwise the reconnect policy applies.
+        is_final: bool,
     },
     /// No reconnect attempts are left (`conn_retry_exceeded` in the reference).
     RetryBudgetExhausted,
@@ -325,7 +407,9 @@ pub struct Client {
 }
 
 impl Client {
-    /// Starts building a client for a `ws://` URL.
+    /// Starts building a client for a `ws://` or `wss://` URL. The client does not
+    /// connect until the first call (or [`Client::connect`]); an unsupported scheme
+    /// fails that first attempt at once, without retries ([`Error::is_config`]).
     pub fn builder(url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             url: url.into(),
@@ -334,6 +418,9 @@ impl Client {
             server_id: "SERVER".to_string(),
             options: ClientOptions::default(),
             metadata: None,
+            headers: Vec::new(),
+            provider: None,
+            tls: None,
         }
     }
 
@@ -383,7 +470,14 @@ impl Client {
 
     /// Connects now (otherwise the first call connects). Resolves once a handshake
     /// succeeds; fails when the handshake is rejected ([`Error::handshake_code`]), the
-    /// retry budget runs out, or the session is destroyed first.
+    /// server refuses the credentials ([`Error::is_unauthorized`]), the certificate is
+    /// not trusted ([`Error::is_tls`]), the retry budget runs out (the error's
+    /// `source()` is the last connect failure), or the session is destroyed first.
+    ///
+    /// After a final connect failure (401/403, untrusted certificate, unsupported URL)
+    /// the client stops: calls fail at once with that failure as their cause. Calling
+    /// `connect` is the way to try again (for example after the credentials a
+    /// [`connect_with`](ClientBuilder::connect_with) provider returns were fixed).
     pub async fn connect(&self) -> Result<(), Error> {
         if self.is_closed() {
             return Err(Error::closed("transport is closed"));

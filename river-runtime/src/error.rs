@@ -9,6 +9,7 @@
 //! - [`ServiceError`]: implemented by generated per-procedure error enums.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -78,7 +79,13 @@ pub struct InvalidRequestExtras {
 }
 
 /// A protocol error: one of the four reserved codes with its message.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// A locally produced `UNEXPECTED_DISCONNECT` may carry the local failure that caused
+/// it (the last failed connect attempt, the server's refusal of the credentials, a TLS
+/// certificate error): see [`ProtocolError::cause`]. It is part of `Display` and is
+/// returned by [`std::error::Error::source`]; it never travels on the wire and is
+/// ignored by `==`.
+#[derive(Clone, Debug)]
 pub struct ProtocolError {
     /// Which reserved error.
     pub code: ProtocolErrorCode,
@@ -86,6 +93,13 @@ pub struct ProtocolError {
     pub message: String,
     /// Validation details; only ever present on `INVALID_REQUEST`.
     pub extras: Option<InvalidRequestExtras>,
+    cause: Option<Arc<Error>>,
+}
+
+impl PartialEq for ProtocolError {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.message == other.message && self.extras == other.extras
+    }
 }
 
 impl ProtocolError {
@@ -95,7 +109,33 @@ impl ProtocolError {
             code,
             message: message.into(),
             extras: None,
+            cause: None,
         }
+    }
+
+    /// Builds an error with validation extras (meaningful on `INVALID_REQUEST`).
+    pub fn with_extras(
+        code: ProtocolErrorCode,
+        message: impl Into<String>,
+        extras: Option<InvalidRequestExtras>,
+    ) -> Self {
+        ProtocolError {
+            extras,
+            ..Self::new(code, message)
+        }
+    }
+
+    /// The local failure behind a locally produced error, if there was one: for an
+    /// `UNEXPECTED_DISCONNECT` of a session that could not (re)connect, the last connect
+    /// failure (connection refused, DNS, TLS certificate, HTTP status of a refused
+    /// upgrade), or the handshake rejection.
+    pub fn cause(&self) -> Option<&Error> {
+        self.cause.as_deref()
+    }
+
+    pub(crate) fn caused_by(mut self, cause: Option<Error>) -> Self {
+        self.cause = cause.map(Arc::new);
+        self
     }
 
     /// `CANCEL` with the reference client's message, `"cancelled by client"`.
@@ -149,21 +189,31 @@ impl ProtocolError {
             (Some(v), ProtocolErrorCode::InvalidRequest) => v.deserialize_into().ok(),
             _ => None,
         };
-        Some(ProtocolError {
+        Some(ProtocolError::with_extras(
             code,
-            message: payload.message.clone(),
+            payload.message.clone(),
             extras,
-        })
+        ))
     }
 }
 
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        write!(f, "{}: {}", self.code, self.message)?;
+        if let Some(cause) = &self.cause {
+            write!(f, " ({cause})")?;
+        }
+        Ok(())
     }
 }
 
-impl std::error::Error for ProtocolError {}
+impl std::error::Error for ProtocolError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Implemented by the error type of a procedure (generated code implements it for each
 /// procedure's error enum).
@@ -262,6 +312,22 @@ impl<E> RiverError<E> {
         matches!(self, RiverError::Protocol(p) if p.code == ProtocolErrorCode::UncaughtError)
     }
 
+    /// The local failure behind this error: the [`Error`] of a `Transport` error, or
+    /// the cause of a locally produced protocol error (see [`ProtocolError::cause`]).
+    pub fn transport_error(&self) -> Option<&Error> {
+        match self {
+            RiverError::Transport(e) => Some(e),
+            RiverError::Protocol(p) => p.cause(),
+            RiverError::Service(_) => None,
+        }
+    }
+
+    /// Whether the server refused the client's credentials: the WebSocket upgrade was
+    /// answered with HTTP 401 or 403 (see [`Error::is_unauthorized`]).
+    pub fn is_unauthorized(&self) -> bool {
+        self.transport_error().is_some_and(Error::is_unauthorized)
+    }
+
     /// Maps the service error.
     pub fn map_service<F, E2>(self, f: F) -> RiverError<E2>
     where
@@ -318,14 +384,21 @@ pub(crate) enum Kind {
     Timeout,
     Io,
     Limit,
+    /// The client's configuration cannot work (unsupported URL scheme, invalid header).
+    Config,
+    /// The TLS handshake failed (for example an untrusted certificate).
+    Tls,
+    /// The server answered the WebSocket upgrade with this HTTP status.
+    Http(u16),
 }
 
 /// An opaque local failure. Inspect it with the `is_*()` predicates; do not depend on its
-/// `Display` text.
+/// `Display` text. Cheap to clone (the source is shared).
+#[derive(Clone)]
 pub struct Error {
     kind: Kind,
     message: String,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Error {
@@ -341,7 +414,7 @@ impl Error {
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        self.source = Some(source.into());
+        self.source = Some(Arc::from(source.into()));
         self
     }
 
@@ -378,9 +451,46 @@ impl Error {
         Error::new(Kind::Limit, message)
     }
 
-    /// Whether a connection could not be established.
+    /// The configuration cannot work: an unsupported URL scheme, an invalid URL or
+    /// header, unreadable TLS material.
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::new(Kind::Config, message)
+    }
+    /// The TLS handshake failed.
+    pub fn tls(message: impl Into<String>) -> Self {
+        Error::new(Kind::Tls, message)
+    }
+    /// The server refused the WebSocket upgrade with HTTP `status`.
+    pub fn http(status: u16, message: impl Into<String>) -> Self {
+        Error::new(Kind::Http(status), message)
+    }
+
+    /// Whether a connection could not be established: the dial failed (refused, DNS),
+    /// the TLS handshake failed, the server refused the upgrade, or the retry budget
+    /// ran out.
     pub fn is_connect(&self) -> bool {
-        self.kind == Kind::Connect
+        matches!(self.kind, Kind::Connect | Kind::Tls | Kind::Http(_))
+    }
+    /// Whether the configuration cannot work (unsupported URL scheme, invalid URL or
+    /// header, unreadable certificate or key file). Retrying does not help.
+    pub fn is_config(&self) -> bool {
+        self.kind == Kind::Config
+    }
+    /// Whether the TLS handshake failed (for example the server's certificate is not
+    /// trusted, or is for another name).
+    pub fn is_tls(&self) -> bool {
+        self.kind == Kind::Tls
+    }
+    /// The HTTP status with which the server refused the WebSocket upgrade, if it did.
+    pub fn http_status(&self) -> Option<u16> {
+        match self.kind {
+            Kind::Http(status) => Some(status),
+            _ => None,
+        }
+    }
+    /// Whether the server refused the credentials: HTTP 401 or 403 on the upgrade.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self.kind, Kind::Http(401 | 403))
     }
     /// Whether the handshake was rejected or failed.
     pub fn is_handshake(&self) -> bool {

@@ -117,7 +117,13 @@
 //! reaches the mark, and echoes each; the checks are one counter per frame.
 
 mod conn;
+mod io;
 mod session;
+mod shutdown;
+pub mod upgrade;
+
+pub use shutdown::ShutdownReport;
+pub use upgrade::{UpgradeRejection, UpgradeRequest};
 
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
@@ -286,6 +292,12 @@ impl Context {
     pub fn cancelled(&self) -> impl Future<Output = ()> + Send + 'static {
         let inner = self.inner.clone();
         async move { inner.wait_done().await }
+    }
+    /// The HTTP upgrade request of the session's current connection: headers (for
+    /// example `authorization`), path and the peer's address. After a transparent
+    /// reconnect this is the request of the new connection.
+    pub fn upgrade_request(&self) -> Arc<UpgradeRequest> {
+        self.inner.session.current_request()
     }
     /// Asks the client to re-handshake (sends `REHANDSHAKE_REQ`). Does nothing when the
     /// server has no [`HandshakeValidator`].
@@ -851,7 +863,13 @@ struct MetaHolder<M> {
     metadata: Option<M>,
 }
 
-type ValidateFn = dyn Fn(Codec, &Payload, Option<&Meta>, &str) -> Result<Meta, (HandshakeErrorCode, String)>
+type ValidateFn = dyn Fn(
+        Codec,
+        &Payload,
+        Option<&Meta>,
+        &str,
+        &UpgradeRequest,
+    ) -> Result<Meta, (HandshakeErrorCode, String)>
     + Send
     + Sync;
 
@@ -864,15 +882,56 @@ pub struct HandshakeValidator {
 }
 
 impl HandshakeValidator {
-    /// Wraps a validation function. The parsed value `P` is what
-    /// [`Context::metadata`] returns.
+    /// Wraps a validation function of the metadata `M`, the session's previous parsed
+    /// metadata (on a transparent reconnect or re-handshake) and the client id. The
+    /// parsed value `P` is what [`Context::metadata`] returns.
     pub fn new<M, P, F>(validate: F) -> Self
     where
         M: DeserializeOwned + Send + 'static,
         P: Any + Send + Sync + 'static,
         F: Fn(M, Option<&P>, &str) -> Result<P, HandshakeRejection> + Send + Sync + 'static,
     {
-        let f = move |codec: Codec, payload: &Payload, prev: Option<&Meta>, from: &str| {
+        Self::with_request(
+            move |meta: M, prev: Option<&P>, from: &str, _: &UpgradeRequest| {
+                validate(meta, prev, from)
+            },
+        )
+    }
+
+    /// Like [`HandshakeValidator::new`], and the function also sees the HTTP upgrade
+    /// request of the connection (headers, path, peer address), so a decision can
+    /// combine the metadata with, say, a header a proxy added:
+    ///
+    /// ```
+    /// use river_runtime::server::{HandshakeRejection, HandshakeValidator, UpgradeRequest};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Meta { user: String }
+    ///
+    /// let validator = HandshakeValidator::with_request(
+    ///     |meta: Meta, _prev: Option<&String>, _client_id: &str, req: &UpgradeRequest| {
+    ///         match req.bearer_token() {
+    ///             Some("s3cret") => Ok(meta.user),
+    ///             _ => Err(HandshakeRejection::RejectedByCustomHandler),
+    ///         }
+    ///     },
+    /// );
+    /// # let _ = validator;
+    /// ```
+    pub fn with_request<M, P, F>(validate: F) -> Self
+    where
+        M: DeserializeOwned + Send + 'static,
+        P: Any + Send + Sync + 'static,
+        F: Fn(M, Option<&P>, &str, &UpgradeRequest) -> Result<P, HandshakeRejection>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let f = move |codec: Codec,
+                      payload: &Payload,
+                      prev: Option<&Meta>,
+                      from: &str,
+                      request: &UpgradeRequest| {
             let malformed = || {
                 (
                     HandshakeErrorCode::MalformedHandshakeMeta,
@@ -882,7 +941,8 @@ impl HandshakeValidator {
             let holder: MetaHolder<M> = codec.decode_checked(payload).map_err(|_| malformed())?;
             let meta = holder.metadata.ok_or_else(malformed)?;
             let prev = prev.and_then(|p| p.downcast_ref::<P>());
-            match std::panic::catch_unwind(AssertUnwindSafe(|| validate(meta, prev, from))) {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| validate(meta, prev, from, request)))
+            {
                 Ok(Ok(parsed)) => Ok(Arc::new(parsed) as Meta),
                 Ok(Err(rejection)) => {
                     let code = match rejection {
@@ -913,8 +973,9 @@ impl HandshakeValidator {
         payload: &Payload,
         prev: Option<&Meta>,
         from: &str,
+        request: &UpgradeRequest,
     ) -> Result<Meta, (HandshakeErrorCode, String)> {
-        (self.validate)(codec, payload, prev, from)
+        (self.validate)(codec, payload, prev, from, request)
     }
 }
 
@@ -924,6 +985,7 @@ pub(crate) struct ServerShared {
     pub(crate) server_id: Arc<str>,
     pub(crate) options: ServerOptions,
     pub(crate) validator: Option<HandshakeValidator>,
+    pub(crate) authorizer: Option<upgrade::Authorizer>,
     pub(crate) router: Router,
     /// Live sessions keyed by client id.
     pub(crate) sessions: Mutex<HashMap<String, session::SessionEntry>>,
@@ -931,7 +993,17 @@ pub(crate) struct ServerShared {
     /// Times a session stopped reading because a request queue was full.
     pub(crate) read_pauses: std::sync::atomic::AtomicU64,
     pub(crate) next_instance: std::sync::atomic::AtomicU64,
+    /// No new sessions (set by both kinds of shutdown).
     pub(crate) shutting_down: AtomicBool,
+    /// No new streams on existing sessions (graceful shutdown).
+    pub(crate) draining: AtomicBool,
+    /// `true` once shutdown starts: the accept loop stops (dropping the listener) and
+    /// connections still in their handshake give up.
+    pub(crate) shutdown_tx: watch::Sender<bool>,
+    /// Cloned into every connection and session task; shutdown drops this one and
+    /// waits until `done_rx` sees every clone gone.
+    done_tx: Mutex<Option<mpsc::Sender<()>>>,
+    done_rx: tokio::sync::Mutex<Option<mpsc::Receiver<()>>>,
     /// `{type:"CLOSE"}`, encoded once.
     pub(crate) close_payload: Payload,
     /// `{type:"ACK"}`, encoded once.
@@ -947,14 +1019,25 @@ impl ServerShared {
             Err(poisoned) => poisoned.into_inner(),
         }
     }
+
+    /// A token for a new connection task; `None` once shutdown started.
+    pub(crate) fn task_guard(&self) -> Option<mpsc::Sender<()>> {
+        match self.done_tx.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
 }
 
 /// Builds a [`Server`].
+#[must_use]
 pub struct ServerBuilder {
     codec: Codec,
     server_id: String,
     options: ServerOptions,
     validator: Option<HandshakeValidator>,
+    authorizer: Option<upgrade::Authorizer>,
+    tls: Option<crate::tls::ServerTls>,
 }
 
 impl ServerBuilder {
@@ -978,9 +1061,43 @@ impl ServerBuilder {
         self.validator = Some(validator);
         self
     }
-    /// Serves `router` on an already bound listener. Must be called inside a tokio
-    /// runtime.
-    pub fn serve(self, listener: tokio::net::TcpListener, router: Router) -> ServerHandle {
+    /// Decides on each WebSocket upgrade request before the upgrade: return an
+    /// [`UpgradeRejection`] to answer with its HTTP status instead (401 and 403 make
+    /// clients stop retrying). Applies to the built-in listener and to the `axum`
+    /// integration; a caller of [`Server::accept_upgraded`] calls
+    /// [`Server::authorize_upgrade`] itself.
+    ///
+    /// ```
+    /// use river_runtime::server::UpgradeRejection;
+    ///
+    /// let builder = river_runtime::Server::builder().authorize_upgrade(|req| {
+    ///     match req.bearer_token() {
+    ///         Some("s3cret") => Ok(()),
+    ///         _ => Err(UpgradeRejection::unauthorized("missing or wrong token")),
+    ///     }
+    /// });
+    /// # let _ = builder;
+    /// ```
+    pub fn authorize_upgrade<F>(mut self, authorize: F) -> Self
+    where
+        F: Fn(&UpgradeRequest) -> Result<(), UpgradeRejection> + Send + Sync + 'static,
+    {
+        self.authorizer = Some(Arc::new(authorize));
+        self
+    }
+    /// Serves `wss://` on the built-in listener ([`serve`](ServerBuilder::serve),
+    /// [`bind`](ServerBuilder::bind)) with this certificate and key. Not used by
+    /// [`build`](ServerBuilder::build): there TLS belongs to the HTTP server.
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Builds a server without a listener, to be fed connections that another HTTP
+    /// stack accepted and upgraded ([`Server::accept_upgraded`], or the `axum`
+    /// integration). Must be called inside a tokio runtime only when connections
+    /// arrive.
+    pub fn build(self, router: Router) -> Server {
         let codec = self.codec;
         let close_payload = codec
             .encode(&crate::message::Control::Close)
@@ -988,37 +1105,47 @@ impl ServerBuilder {
         let ack_payload = codec
             .encode(&crate::message::Control::Ack)
             .unwrap_or_else(|_| Payload::from_encoded(&b"{\"type\":\"ACK\"}"[..]));
+        let (shutdown_tx, _) = watch::channel(false);
+        let (done_tx, done_rx) = mpsc::channel(1);
         let shared = Arc::new(ServerShared {
             codec,
             server_id: Arc::from(self.server_id.as_str()),
             options: self.options,
             validator: self.validator,
+            authorizer: self.authorizer,
             router,
             sessions: Mutex::new(HashMap::new()),
             stream_count: AtomicUsize::new(0),
             read_pauses: std::sync::atomic::AtomicU64::new(0),
             next_instance: std::sync::atomic::AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            shutdown_tx,
+            done_tx: Mutex::new(Some(done_tx)),
+            done_rx: tokio::sync::Mutex::new(Some(done_rx)),
             close_payload,
             ack_payload,
         });
+        Server { shared }
+    }
+
+    /// Serves `router` on an already bound listener (over TLS when
+    /// [`tls`](ServerBuilder::tls) was given). Must be called inside a tokio runtime.
+    pub fn serve(mut self, listener: tokio::net::TcpListener, router: Router) -> ServerHandle {
+        let tls = self.tls.take().map(|t| t.acceptor());
+        let server = self.build(router);
         let local_addr = listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let (done_tx, done_rx) = mpsc::channel(1);
-        tokio::spawn(conn::accept_loop(
-            shared.clone(),
-            listener,
-            shutdown_rx,
-            done_tx,
-        ));
-        ServerHandle {
-            shared,
-            local_addr,
-            shutdown_tx,
-            done_rx,
+        if let Some(done) = server.shared.task_guard() {
+            tokio::spawn(conn::accept_loop(
+                server.shared.clone(),
+                listener,
+                tls,
+                done,
+            ));
         }
+        ServerHandle { server, local_addr }
     }
     /// Binds `addr` and serves `router`.
     pub async fn bind(
@@ -1033,8 +1160,22 @@ impl ServerBuilder {
     }
 }
 
-/// A River server.
-pub struct Server;
+/// A River server: its sessions, router and options, independent of how connections
+/// arrive. Cheap to clone. Made by [`ServerBuilder::build`] (connections come from
+/// another HTTP stack) or inside a [`ServerHandle`] (the built-in listener).
+#[derive(Clone)]
+pub struct Server {
+    shared: Arc<ServerShared>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("server_id", &self.shared.server_id)
+            .field("codec", &self.shared.codec)
+            .finish_non_exhaustive()
+    }
+}
 
 impl Server {
     /// Starts building a server.
@@ -1044,41 +1185,64 @@ impl Server {
             server_id: "SERVER".to_string(),
             options: ServerOptions::default(),
             validator: None,
+            authorizer: None,
+            tls: None,
         }
     }
-}
 
-/// A running server. Dropping the handle leaves the server running; call
-/// [`ServerHandle::shutdown`] to stop it.
-pub struct ServerHandle {
-    shared: Arc<ServerShared>,
-    local_addr: SocketAddr,
-    shutdown_tx: watch::Sender<bool>,
-    done_rx: mpsc::Receiver<()>,
-}
-
-impl ServerHandle {
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-    /// Stops accepting, closes every connection and waits for the tasks to finish.
-    /// Handlers still running see `UNEXPECTED_DISCONNECT` and a cancelled context; they
-    /// are not awaited.
-    pub async fn shutdown(mut self) {
-        self.shared.shutting_down.store(true, Ordering::SeqCst);
-        let _ = self.shutdown_tx.send(true);
-        let sessions: Vec<Arc<SessionShared>> = self
-            .shared
-            .lock_sessions()
-            .values()
-            .map(|e| e.shared.clone())
-            .collect();
-        for s in sessions {
-            let _ = s.tx.send(Cmd::Destroy);
+    /// Decides on an upgrade request with the configured
+    /// [`authorize_upgrade`](ServerBuilder::authorize_upgrade) function; refuses with
+    /// 503 once the server is shutting down. Call it before answering 101 when feeding
+    /// [`Server::accept_upgraded`].
+    pub fn authorize_upgrade(&self, request: &UpgradeRequest) -> Result<(), UpgradeRejection> {
+        if self.is_shutting_down() {
+            return Err(UpgradeRejection::new(503, "server is shutting down"));
         }
-        while self.done_rx.recv().await.is_some() {}
+        match &self.shared.authorizer {
+            Some(authorize) => authorize(request),
+            None => Ok(()),
+        }
     }
+
+    /// Serves River on a connection that an HTTP server has already upgraded to a
+    /// WebSocket (the bytes after its `101 Switching Protocols`, for example hyper's
+    /// `Upgraded` wrapped in `hyper_util::rt::TokioIo`), with the parts of the upgrade
+    /// request. Spawns a task for it and returns at once; must be called inside a
+    /// tokio runtime. Does nothing once the server is shutting down.
+    ///
+    /// The caller does the HTTP side: check the request is a WebSocket upgrade, call
+    /// [`Server::authorize_upgrade`], answer 101 with `Sec-WebSocket-Accept`. The
+    /// `axum` feature's [`crate::axum`] does all of that.
+    pub fn accept_upgraded<I>(&self, io: I, request: UpgradeRequest)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+    {
+        conn::accept_upgraded(self.shared.clone(), Box::new(io), request);
+    }
+
+    /// Whether shutdown has started.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shared.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Stops at once: stops accepting, closes every connection and waits for the
+    /// connection and session tasks to finish. Handlers still running see
+    /// `UNEXPECTED_DISCONNECT` and a cancelled context; they are not awaited.
+    pub async fn shutdown(&self) {
+        shutdown::immediate(&self.shared).await;
+    }
+
+    /// Stops gracefully: stops accepting (the built-in listener is closed, so new
+    /// connections are refused; upgrades through [`Server::authorize_upgrade`] get
+    /// 503), answers new calls on existing sessions with `CANCEL "server is shutting
+    /// down"`, lets calls in flight finish until `deadline` has passed, then closes
+    /// every session as the protocol does (WebSocket close 1000; handlers still running
+    /// see `UNEXPECTED_DISCONNECT` and a cancelled context). Resolves when every
+    /// connection and session task has ended.
+    pub async fn graceful_shutdown(&self, deadline: std::time::Duration) -> ShutdownReport {
+        shutdown::graceful(&self.shared, deadline).await
+    }
+
     /// Asks a connected client to re-handshake.
     pub fn request_rehandshake(&self, client_id: &str) {
         let session = self
@@ -1102,5 +1266,50 @@ impl ServerHandle {
     /// queue was full (see the module docs).
     pub fn read_pauses(&self) -> u64 {
         self.shared.read_pauses.load(Ordering::Relaxed)
+    }
+}
+
+/// A running server with its own listener. Dropping the handle leaves the server
+/// running; call [`ServerHandle::shutdown`] or [`ServerHandle::graceful_shutdown`] to
+/// stop it.
+pub struct ServerHandle {
+    server: Server,
+    local_addr: SocketAddr,
+}
+
+impl ServerHandle {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+    /// The server behind the listener (cheap to clone; for example to shut it down
+    /// from a signal handler while the handle is elsewhere).
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+    /// See [`Server::shutdown`].
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+    /// See [`Server::graceful_shutdown`].
+    pub async fn graceful_shutdown(self, deadline: std::time::Duration) -> ShutdownReport {
+        self.server.graceful_shutdown(deadline).await
+    }
+    /// Asks a connected client to re-handshake.
+    pub fn request_rehandshake(&self, client_id: &str) {
+        self.server.request_rehandshake(client_id);
+    }
+    /// Number of live sessions (for tests and metrics).
+    pub fn session_count(&self) -> usize {
+        self.server.session_count()
+    }
+    /// Number of open streams across sessions (for tests and metrics).
+    pub fn stream_count(&self) -> usize {
+        self.server.stream_count()
+    }
+    /// Times a session stopped reading its connection because a handler's request
+    /// queue was full (see the module docs).
+    pub fn read_pauses(&self) -> u64 {
+        self.server.read_pauses()
     }
 }

@@ -22,6 +22,7 @@ use super::backoff::RetryBudget;
 use super::queue::EventTx;
 use super::{ClientEvent, Config, Shared, StreamShared};
 use crate::codec::Codec;
+use crate::connect::ConnectRequest;
 use crate::error::{Error, ProtocolError, ProtocolErrorCode};
 use crate::ids::{generate_id, generate_session_id};
 use crate::message::{
@@ -126,6 +127,9 @@ enum AttemptError {
     Mismatch(String),
     /// Rejected, invalid response, wrong session id, metadata failure: destroy, no retry.
     Fatal(Error),
+    /// A final dial failure (401/403, untrusted certificate, unusable URL or header):
+    /// destroy, and refuse new calls until [`Command::Connect`].
+    Refused(Error),
 }
 
 type Attempt = Pin<Box<dyn Future<Output = Result<WebSocket, AttemptError>> + Send>>;
@@ -148,6 +152,9 @@ struct Session {
     held: Option<TransportMessage>,
     /// A frame was held since the last watchdog check.
     paused_since_check: bool,
+    /// The last failed connection attempt since the last successful one: the cause of
+    /// the `UNEXPECTED_DISCONNECT` calls get if the grace period runs out.
+    last_connect_error: Option<Error>,
 }
 
 enum Event {
@@ -168,6 +175,9 @@ pub(crate) struct Driver {
     session: Option<Session>,
     connect_waiters: Vec<oneshot::Sender<Result<(), Error>>>,
     shutdown: bool,
+    /// A final connect failure: new calls fail at once with it until a
+    /// [`Command::Connect`] clears it.
+    refused: Option<Error>,
     ack_payload: Payload,
     close_payload: Payload,
     cancel_payload: Payload,
@@ -201,6 +211,7 @@ impl Driver {
             session: None,
             connect_waiters: Vec::new(),
             shutdown: false,
+            refused: None,
         }
     }
 
@@ -305,6 +316,12 @@ impl Driver {
                 stream,
             } => {
                 if self.session.is_none() {
+                    if let Some(refused) = &self.refused {
+                        let err = ProtocolError::unexpected_disconnect(&self.cfg.server_id)
+                            .caused_by(Some(refused.clone()));
+                        events.send(StreamEvent::Error(err));
+                        return;
+                    }
                     self.create_session();
                     if self.cfg.options.connect_on_invoke {
                         self.start_connect();
@@ -387,6 +404,7 @@ impl Driver {
                     .await;
             }
             Command::Connect { reply } => {
+                self.refused = None;
                 let connected = matches!(
                     self.session.as_ref().map(|s| &s.link),
                     Some(Link::Connected(_))
@@ -424,6 +442,7 @@ impl Driver {
             was_connected: false,
             held: None,
             paused_since_check: false,
+            last_connect_error: None,
         });
         self.shared.backpressure.len.store(0, Ordering::Release);
         self.shared.set_session_id(Some(id.clone()));
@@ -447,15 +466,20 @@ impl Driver {
         if !self.budget.has_budget() {
             tracing::warn!("reconnect retry budget exhausted");
             self.shared.emit(ClientEvent::RetryBudgetExhausted);
+            let last = session.last_connect_error.clone();
             for w in self.connect_waiters.drain(..) {
-                let _ = w.send(Err(Error::connect("reconnect retry budget exhausted")));
+                let mut e = Error::connect("reconnect retry budget exhausted");
+                if let Some(last) = &last {
+                    e = e.with_source(last.clone());
+                }
+                let _ = w.send(Err(e));
             }
             return;
         }
         let delay = self.budget.backoff(rand::random::<f64>());
         self.budget.consume();
         let params = AttemptParams {
-            url: self.cfg.url.clone(),
+            cfg: self.cfg.clone(),
             codec: self.codec,
             client_id: self.cfg.client_id.clone(),
             server_id: self.cfg.server_id.clone(),
@@ -482,6 +506,7 @@ impl Driver {
                 let reconnect = session.was_connected;
                 session.was_connected = true;
                 session.grace_deadline = None;
+                session.last_connect_error = None;
                 let frames: Vec<Bytes> = session.state.buffered_frames().cloned().collect();
                 let mut conn = Box::new(Conn {
                     sink,
@@ -519,13 +544,27 @@ impl Driver {
             }
             Err(AttemptError::Retry(e)) => {
                 tracing::debug!(error = %e, "connection attempt failed");
+                self.shared.emit(ClientEvent::ConnectFailed {
+                    message: e.to_string(),
+                    is_final: false,
+                });
+                session.last_connect_error = Some(e.clone());
                 if self.cfg.options.reconnect_on_connection_drop {
                     self.start_connect();
                 } else {
                     for w in self.connect_waiters.drain(..) {
-                        let _ = w.send(Err(Error::connect("connection attempt failed")));
+                        let _ = w.send(Err(e.clone()));
                     }
                 }
+            }
+            Err(AttemptError::Refused(e)) => {
+                tracing::warn!(error = %e, "connection refused; not retrying");
+                self.shared.emit(ClientEvent::ConnectFailed {
+                    message: e.to_string(),
+                    is_final: true,
+                });
+                self.refused = Some(e.clone());
+                self.destroy_session(e);
             }
             Err(AttemptError::Mismatch(reason)) => {
                 tracing::warn!(%reason, "session state mismatch; starting a new session");
@@ -906,7 +945,20 @@ impl Driver {
             }
             return;
         };
-        let err = ProtocolError::unexpected_disconnect(&self.cfg.server_id);
+        // The cause calls see: the failure that destroyed the session when it is a
+        // connect or handshake failure, else the last failed connect attempt (grace
+        // period elapsed while reconnecting).
+        let cause = if reason.is_connect()
+            || reason.is_handshake()
+            || reason.is_config()
+            || reason.is_timeout()
+        {
+            Some(reason.clone())
+        } else {
+            session.last_connect_error.take()
+        };
+        let err =
+            ProtocolError::unexpected_disconnect(&self.cfg.server_id).caused_by(cause.clone());
         for (_, entry) in session.streams.drain() {
             entry.shared.write_closed.store(true, Ordering::Release);
             if let Some(events) = entry.events {
@@ -933,6 +985,8 @@ impl Driver {
         for w in self.connect_waiters.drain(..) {
             let e = if reason.is_handshake() {
                 Error::handshake(code, message.clone())
+            } else if let Some(cause) = &cause {
+                cause.clone()
             } else {
                 Error::closed(message.clone())
             };
@@ -1017,7 +1071,7 @@ fn validate_cancel(codec: Codec, payload: &Payload) -> ProtocolError {
 }
 
 struct AttemptParams {
-    url: String,
+    cfg: Arc<super::Config>,
     codec: Codec,
     client_id: String,
     server_id: String,
@@ -1039,9 +1093,28 @@ async fn attempt(p: AttemptParams) -> Result<WebSocket, AttemptError> {
         .stats
         .connection_attempts
         .fetch_add(1, Ordering::Relaxed);
-    let mut ws = dial(&p.url, p.connection_timeout)
+    let request = match &p.cfg.provider {
+        Some(provider) => provider().await.map_err(|e| {
+            AttemptError::Retry(Error::connect("the connect provider failed").with_source(e))
+        })?,
+        None => ConnectRequest::new(p.cfg.url.clone()),
+    };
+    let request = if p.cfg.headers.is_empty() {
+        request
+    } else {
+        let mut r = request;
+        r.extend_headers(&p.cfg.headers);
+        r
+    };
+    let mut ws = dial(&request, p.cfg.tls(), p.connection_timeout)
         .await
-        .map_err(AttemptError::Retry)?;
+        .map_err(|e| {
+            if e.is_final {
+                AttemptError::Refused(e.error)
+            } else {
+                AttemptError::Retry(e.error)
+            }
+        })?;
     let handshake_deadline = Instant::now() + p.handshake_timeout;
     let metadata = match &p.metadata {
         Some(make) => Some(make(p.codec).map_err(|e| {

@@ -1,4 +1,6 @@
-//! Accepting connections and the server side of the handshake (§6.1).
+//! Accepting connections (TCP, TLS, WebSocket upgrade with the upgrade authorizer) and
+//! the server side of the River handshake (§6.1). Connections that another HTTP stack
+//! upgraded enter at [`accept_upgraded`].
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -6,14 +8,22 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
+use std::net::SocketAddr;
+
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
+use super::io::ServerIo;
 use super::session::{new_session, Attach, AttachReply, Cmd, SessionEntry, SessionTask, Ws};
+use super::upgrade::{UpgradeRejection, UpgradeRequest};
 use super::{Meta, ServerShared};
 use crate::error::Error;
 use crate::ids::generate_id;
@@ -22,25 +32,44 @@ use crate::message::{
     TransportMessage, ACCEPTED_PROTOCOL_VERSIONS,
 };
 
-/// Accepts TCP connections until shutdown.
+/// Accepts TCP connections until shutdown (the listener is dropped then, so new
+/// connections are refused).
 pub(crate) async fn accept_loop(
     server: Arc<ServerShared>,
     listener: TcpListener,
-    mut shutdown: watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
     done: mpsc::Sender<()>,
 ) {
+    let mut shutdown = server.shutdown_tx.subscribe();
     loop {
+        if *shutdown.borrow() {
+            break;
+        }
         tokio::select! {
             res = listener.accept() => match res {
-                Ok((tcp, _)) => {
+                Ok((tcp, peer)) => {
                     let _ = tcp.set_nodelay(true);
-                    tokio::spawn(handle_conn(server.clone(), tcp, shutdown.clone(), done.clone()));
+                    tokio::spawn(handle_tcp(server.clone(), tcp, peer, tls.clone(), done.clone()));
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },
-            _ = shutdown.changed() => break,
+            _ = shutdown.changed() => {}
         }
     }
+}
+
+/// A connection another HTTP stack upgraded to a WebSocket (the 101 response is sent):
+/// run the River handshake on it. `request` must already have been authorized.
+pub(crate) fn accept_upgraded(server: Arc<ServerShared>, io: ServerIo, request: UpgradeRequest) {
+    let Some(done) = server.task_guard() else {
+        // Shut down: drop the connection.
+        return;
+    };
+    tokio::spawn(async move {
+        let deadline = Instant::now() + server.options.session.handshake_timeout;
+        let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config(&server))).await;
+        handle_ws(server, ws, Arc::new(request), deadline, done).await;
+    });
 }
 
 fn ws_config(server: &ServerShared) -> WebSocketConfig {
@@ -149,19 +178,93 @@ async fn first_frame(
     }
 }
 
-/// One accepted TCP connection: WebSocket upgrade, handshake, hand-off to a session.
-async fn handle_conn(
+/// One accepted TCP connection: TLS (when configured), WebSocket upgrade with the
+/// upgrade authorizer, then the River handshake.
+// The upgrade callback's error type is tungstenite's `ErrorResponse`.
+#[allow(clippy::result_large_err)]
+async fn handle_tcp(
     server: Arc<ServerShared>,
     tcp: TcpStream,
-    mut shutdown: watch::Receiver<bool>,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
     done: mpsc::Sender<()>,
 ) {
     let deadline = Instant::now() + server.options.session.handshake_timeout;
-    let upgrade = tokio_tungstenite::accept_async_with_config(tcp, Some(ws_config(&server)));
-    let mut ws = match tokio::time::timeout_at(deadline, upgrade).await {
+    let io: ServerIo = match tls {
+        None => Box::new(tcp),
+        Some(acceptor) => match tokio::time::timeout_at(deadline, acceptor.accept(tcp)).await {
+            Ok(Ok(stream)) => Box::new(stream),
+            Ok(Err(e)) => {
+                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                return;
+            }
+            Err(_) => return,
+        },
+    };
+    let captured: Arc<std::sync::Mutex<Option<UpgradeRequest>>> = Arc::default();
+    let callback = {
+        let captured = captured.clone();
+        let server = server.clone();
+        move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+            let (parts, ()) = req.clone().into_parts();
+            let request = UpgradeRequest::from_parts(&parts, Some(peer));
+            if let Some(authorize) = &server.authorizer {
+                if let Err(rejection) = authorize(&request) {
+                    tracing::debug!(%peer, status = rejection.status(), "upgrade refused");
+                    return Err(rejection_response(&rejection));
+                }
+            }
+            if let Ok(mut slot) = captured.lock() {
+                *slot = Some(request);
+            }
+            Ok(resp)
+        }
+    };
+    let upgrade =
+        tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(ws_config(&server)));
+    let ws = match tokio::time::timeout_at(deadline, upgrade).await {
         Ok(Ok(ws)) => ws,
         _ => return,
     };
+    let request = captured
+        .lock()
+        .ok()
+        .and_then(|mut g| g.take())
+        .unwrap_or_default();
+    handle_ws(server, ws, Arc::new(request), deadline, done).await;
+}
+
+/// The HTTP response for a refused upgrade.
+fn rejection_response(rejection: &UpgradeRejection) -> ErrorResponse {
+    let mut resp = ErrorResponse::new(Some(rejection.message().to_string()));
+    *resp.status_mut() = http::StatusCode::from_u16(rejection.status())
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if rejection.status() == 401 {
+        resp.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    resp
+}
+
+/// A WebSocket (of any transport): the River handshake, then hand-off to a session.
+async fn handle_ws(
+    server: Arc<ServerShared>,
+    mut ws: Ws,
+    request: Arc<UpgradeRequest>,
+    deadline: Instant,
+    done: mpsc::Sender<()>,
+) {
+    let mut shutdown = server.shutdown_tx.subscribe();
+    if *shutdown.borrow() {
+        close_ws(ws);
+        return;
+    }
     let frame = match first_frame(&mut ws, deadline, &mut shutdown).await {
         Ok(frame) => frame,
         Err(NoFrame::GiveUp) => {
@@ -226,7 +329,7 @@ async fn handle_conn(
                 Ok(g) => g.clone(),
                 Err(p) => p.into_inner().clone(),
             });
-            match v.check(codec, &msg.payload, prev.as_ref(), &from) {
+            match v.check(codec, &msg.payload, prev.as_ref(), &from, &request) {
                 Ok(m) => Some(m),
                 Err((code, reason)) => {
                     reject(&server, ws, &from, code, reason).await;
@@ -249,6 +352,7 @@ async fn handle_conn(
                     ws,
                     expected: req.expected_session_state,
                     metadata: metadata.clone(),
+                    request: request.clone(),
                     reply: reply_tx,
                 };
                 match shared.tx.send(Cmd::Attach(Box::new(attach))) {
@@ -314,7 +418,13 @@ async fn handle_conn(
             .await;
             return;
         }
-        let (shared, rx, instance) = new_session(&server, &from, &req.session_id, metadata.clone());
+        let (shared, rx, instance) = new_session(
+            &server,
+            &from,
+            &req.session_id,
+            metadata.clone(),
+            request.clone(),
+        );
         enum Decision {
             Proceed,
             Retry(Arc<str>, u64, Arc<super::session::SessionShared>),

@@ -9,13 +9,13 @@ use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use super::upgrade::UpgradeRequest;
 use super::{conn, Context, CtxInner, Meta, ProcKind, RequestSink, ServerShared};
 use crate::codec::{Codec, PayloadMismatch};
 use crate::error::{InvalidRequestExtras, ProtocolError, ProtocolErrorCode, ValidationErrorEntry};
@@ -26,7 +26,7 @@ use crate::message::{
 use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
 
 /// The server side of a WebSocket.
-pub(crate) type Ws = WebSocketStream<TcpStream>;
+pub(crate) type Ws = WebSocketStream<super::io::ServerIo>;
 
 /// Identifies one stream of a session: its id and a generation number, so that a late
 /// command for a finished stream never touches a newer stream with the same id.
@@ -74,6 +74,8 @@ pub(crate) struct Attach {
     pub(crate) ws: Ws,
     pub(crate) expected: ExpectedSessionState,
     pub(crate) metadata: Option<Meta>,
+    /// The upgrade request of the new connection.
+    pub(crate) request: Arc<UpgradeRequest>,
     pub(crate) reply: oneshot::Sender<AttachReply>,
 }
 
@@ -102,6 +104,8 @@ pub(crate) struct SessionShared {
     pub(crate) tx: mpsc::UnboundedSender<Cmd>,
     /// Current parsed handshake metadata (replaced by re-handshakes).
     pub(crate) metadata: RwLock<Option<Meta>>,
+    /// The upgrade request of the current (latest) connection.
+    pub(crate) request: RwLock<Arc<UpgradeRequest>>,
     /// Frames in the send buffer (for backpressure).
     buffered: AtomicUsize,
     /// Result items handed to the session task but not stamped yet.
@@ -118,6 +122,14 @@ pub(crate) struct SessionShared {
 }
 
 impl SessionShared {
+    /// The upgrade request of the session's current connection.
+    pub(crate) fn current_request(&self) -> Arc<UpgradeRequest> {
+        match self.request.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
     /// Waits while the send buffer is at or above the high-water mark (and the session
     /// and the call are alive).
     pub(crate) async fn wait_writable(&self, ctx: &CtxInner) {
@@ -190,14 +202,14 @@ fn invalid_request(message: &str) -> ProtocolError {
 }
 
 fn invalid_with_extras(message: &str, mismatch: PayloadMismatch) -> ProtocolError {
-    ProtocolError {
-        code: ProtocolErrorCode::InvalidRequest,
-        message: message.to_string(),
-        extras: Some(InvalidRequestExtras {
+    ProtocolError::with_extras(
+        ProtocolErrorCode::InvalidRequest,
+        message,
+        Some(InvalidRequestExtras {
             first_validation_errors: vec![ValidationErrorEntry::from(mismatch)],
             total_errors: 1,
         }),
-    }
+    )
 }
 
 enum Event {
@@ -249,6 +261,7 @@ pub(crate) fn new_session(
     client_id: &str,
     session_id: &str,
     metadata: Option<Meta>,
+    request: Arc<UpgradeRequest>,
 ) -> (Arc<SessionShared>, mpsc::UnboundedReceiver<Cmd>, u64) {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(SessionShared {
@@ -257,6 +270,7 @@ pub(crate) fn new_session(
         codec: server.codec,
         tx,
         metadata: RwLock::new(metadata),
+        request: RwLock::new(request),
         buffered: AtomicUsize::new(0),
         pending: AtomicUsize::new(0),
         high_water_mark: server.options.session.send_buffer_high_water_mark,
@@ -820,6 +834,13 @@ impl SessionTask {
             };
             *meta = a.metadata;
         }
+        {
+            let mut req = match self.shared.request.write() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            *req = a.request;
+        }
         self.adopt(a.ws);
         let _ = a.reply.send(AttachReply::Accepted);
     }
@@ -888,7 +909,14 @@ impl SessionTask {
             Ok(g) => g.clone(),
             Err(p) => p.into_inner().clone(),
         };
-        match validator.check(codec, &msg.payload, prev.as_ref(), &self.shared.client_id) {
+        let request = self.shared.current_request();
+        match validator.check(
+            codec,
+            &msg.payload,
+            prev.as_ref(),
+            &self.shared.client_id,
+            &request,
+        ) {
             Ok(meta) => {
                 let mut guard = match self.shared.metadata.write() {
                     Ok(g) => g,
@@ -953,6 +981,12 @@ impl SessionTask {
             );
             return;
         };
+        if server.draining.load(Ordering::SeqCst) {
+            // Graceful shutdown: in-flight calls finish, new ones are turned away.
+            let error = ProtocolError::new(ProtocolErrorCode::Cancel, "server is shutting down");
+            self.send_cancel(id, &error);
+            return;
+        }
         if self.streams.len() >= server.options.max_streams_per_session {
             self.send_cancel(id, &invalid_request("too many concurrent streams"));
             return;
