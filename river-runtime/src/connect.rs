@@ -30,7 +30,7 @@ impl std::fmt::Debug for ConnectRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("ConnectRequest")
-            .field("url", &crate::transport::redact_url(&self.url))
+            .field("url", &redact_url(&self.url))
             .field("header_names", &names)
             .finish()
     }
@@ -65,6 +65,14 @@ impl ConnectRequest {
 
     pub(crate) fn extend_headers(&mut self, extra: &[(String, String)]) {
         self.headers.extend(extra.iter().cloned());
+    }
+}
+
+/// `url` without its query and fragment (which may hold credentials), for messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    match url.find(['?', '#']) {
+        Some(i) => format!("{}?…", &url[..i]),
+        None => url.to_string(),
     }
 }
 

@@ -32,7 +32,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::connect::ConnectRequest;
+use crate::connect::{redact_url, ConnectRequest};
 use crate::error::Error;
 use crate::tls::ClientTls;
 
@@ -138,14 +138,6 @@ impl DialError {
             error,
             is_final: true,
         }
-    }
-}
-
-/// `url` without its query and fragment (which may hold credentials), for messages.
-pub(crate) fn redact_url(url: &str) -> String {
-    match url.find(['?', '#']) {
-        Some(i) => format!("{}?…", &url[..i]),
-        None => url.to_string(),
     }
 }
 
