@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::generate::{procedure_docs, Plan, ProcPlan, ServicePlan};
+use crate::plan::{procedure_docs, Plan, ProcPlan, ServicePlan};
 use crate::schema::ProcedureKind;
 
 /// `pub mod client { … }`.

@@ -1,15 +1,11 @@
-//! Putting a generated file together: names for every service and procedure, the
-//! `types`, `client` and `server` modules, formatting and the `@generated` header.
+//! Putting generated code together: the schema constant, the `types`, `client` and
+//! `server` modules, formatting and the `@generated` header.
 
-use std::collections::BTreeSet;
-
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::diagnostic::Diagnostic;
-use crate::names::{to_pascal_ident, to_snake_ident, unique};
-use crate::schema::{ProcedureKind, Schema};
-use crate::types::TypeSet;
+use crate::plan::Plan;
 
 /// What [`generate`] produces. The `types` module is always generated; the client and
 /// the server halves can each be switched off. The default generates both.
@@ -64,325 +60,123 @@ pub fn header() -> String {
 
 /// Generates the Rust source for a River schema (the JSON written by `serializeSchema`).
 ///
-/// The result is one formatted, self-contained file: an `@generated` comment line, then
-/// `pub mod types`, `pub mod client` and/or `pub mod server` as `options` asks. It only
-/// refers to `::river_runtime` (and `::std`), so a crate that includes it needs the
+/// The result is one formatted, self-contained file: an `@generated` comment line,
+/// `pub const SCHEMA_JSON` (the schema, minified), then `pub mod types`,
+/// `pub mod client` and/or `pub mod server` as `options` asks. It only refers to
+/// `::river_runtime` (and `::std`), so a crate that includes it needs the
 /// `river-runtime` dependency alone.
 pub fn generate(schema_json: &str, options: &Options) -> Result<String, Diagnostic> {
-    let schema = crate::schema::parse_schema(schema_json)?;
+    let rendered = render(schema_json, options, Layout::File)?;
+    Ok(format!("{}\n{}", header(), rendered.text))
+}
+
+/// Where generated code goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// One file to `include!` (or to use as a module): the schema is embedded as a
+    /// string literal.
+    File,
+    /// The `src/lib.rs` of a generated crate: `client` and `server` behind the features
+    /// of the same names, the schema read from `../schema.json`.
+    Crate,
+}
+
+/// Generated items, formatted, without the header, and the plan they came from.
+pub(crate) struct Rendered {
+    /// The formatted items.
+    pub text: String,
+    /// Every service and procedure with its Rust names.
+    pub plan: Plan,
+}
+
+/// Parses, plans and emits a schema for `layout`.
+pub(crate) fn render(
+    schema_json: &str,
+    options: &Options,
+    layout: Layout,
+) -> Result<Rendered, Diagnostic> {
+    let mut schema = crate::schema::parse_schema(schema_json)?;
+    crate::doc_text::make_descriptions_doc_safe(&mut schema);
     let types = crate::types::generate_types(&schema)?;
     let plan = Plan::new(&schema, &types)?;
     let types_body = &types.tokens;
+    let schema_value = match layout {
+        Layout::File => raw_string(&minify_json(schema_json)),
+        Layout::Crate => quote!(::std::include_str!("../schema.json")),
+    };
     let mut items = quote! {
+        /// The River schema this code was generated from (as `serializeSchema` writes it).
+        pub const SCHEMA_JSON: &str = #schema_value;
+
         /// The payload types of every procedure: `…Init`, `…Input`, `…Output` and
         /// `…Error` per procedure, named after the service and the procedure.
+        #[rustfmt::skip]
         pub mod types {
             #types_body
         }
     };
+    // Generated code is laid out by prettyplease; `cargo fmt` must not rewrite it (that
+    // would be drift for `--check`).
+    let gate = |feature: &str| match layout {
+        Layout::File => quote!(#[rustfmt::skip]),
+        Layout::Crate => quote!(#[cfg(feature = #feature)] #[rustfmt::skip]),
+    };
     if options.client {
+        items.extend(gate("client"));
         items.extend(crate::client::client_module(&plan));
     }
     if options.server {
+        items.extend(gate("server"));
         items.extend(crate::server::server_module(&plan));
     }
-    let mut file: syn::File = syn::parse2(items).map_err(|e| Diagnostic {
+    let file: syn::File = syn::parse2(items).map_err(|e| Diagnostic {
         path: "(generated code)".to_string(),
         message: format!("generated code does not parse: {e}"),
     })?;
-    syn::visit_mut::VisitMut::visit_file_mut(&mut SanitizeDocs, &mut file);
-    let body = space_out_items(&prettyplease::unparse(&file));
-    Ok(format!("{}\n{body}", header()))
-}
-
-/// Makes schema text in doc attributes (descriptions, titles, literals) safe to print as
-/// doc comments: text-direction control characters (rejected by rustc's deny-by-default
-/// `text_direction_codepoint_in_literal`) and other control characters become visible
-/// `\u{..}` escapes, tabs become spaces (clippy's `tabs_in_doc_comments`), and carriage
-/// returns become line breaks (a bare CR is not allowed in a doc comment).
-struct SanitizeDocs;
-
-impl syn::visit_mut::VisitMut for SanitizeDocs {
-    fn visit_attribute_mut(&mut self, attr: &mut syn::Attribute) {
-        if !attr.path().is_ident("doc") {
-            return;
-        }
-        if let syn::Meta::NameValue(nv) = &mut attr.meta {
-            if let syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) = &mut nv.value
-            {
-                let text = s.value();
-                if text
-                    .chars()
-                    .any(|c| (c.is_control() && c != '\n') || is_bidi(c))
-                {
-                    *s = syn::LitStr::new(&sanitize_doc(&text), s.span());
-                }
-            }
-        }
-    }
-}
-
-/// The characters of rustc's `text_direction_codepoint_in_literal` lint.
-fn is_bidi(c: char) -> bool {
-    matches!(
-        c,
-        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}'
-    )
-}
-
-fn sanitize_doc(text: &str) -> String {
-    let text = text.replace("\r\n", "\n");
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push('\n'),
-            '\r' => out.push('\n'),
-            '\t' => out.push_str("    "),
-            c if c.is_control() || is_bidi(c) => {
-                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Starts of lines that begin an item (or its docs and attributes).
-const ITEM_STARTS: &[&str] = &[
-    "///",
-    "#[",
-    "pub ",
-    "pub(",
-    "impl",
-    "fn ",
-    "async fn ",
-    "mod ",
-    "const ",
-    "static ",
-    "struct ",
-    "enum ",
-    "trait ",
-    "type ",
-    "use ",
-];
-
-/// Puts a blank line between consecutive items: prettyplease leaves none. Only a line
-/// that is exactly a closing brace (or ends with `;`) followed by the start of an item
-/// (docs, attributes, `pub`, `impl`, …) gets one, so match arms are left alone.
-fn space_out_items(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = String::with_capacity(text.len() + text.len() / 16);
-    for (i, line) in lines.iter().enumerate() {
-        out.push_str(line);
-        out.push('\n');
-        let trimmed = line.trim();
-        let ends_item = trimmed == "}" || trimmed.ends_with(';');
-        let next_starts_item = lines
-            .get(i + 1)
-            .map(|next| {
-                let next = next.trim_start();
-                ITEM_STARTS.iter().any(|start| next.starts_with(start))
-            })
-            .unwrap_or(false);
-        if ends_item && next_starts_item {
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// A procedure as the emitters see it: wire names, the Rust method name and the types.
-pub(crate) struct ProcPlan {
-    /// The procedure name on the wire, exactly as in the schema.
-    pub wire: String,
-    /// The Rust method name (client method and trait method alike).
-    pub method: Ident,
-    /// rpc, upload, subscription or stream.
-    pub kind: ProcedureKind,
-    /// The schema's description, if any.
-    pub description: Option<String>,
-    /// Path of the init type, e.g. `types::TestAddInit`.
-    pub init: TokenStream,
-    /// Path of the request type (upload and stream).
-    pub input: TokenStream,
-    /// Path of the output type.
-    pub output: TokenStream,
-    /// Path of the error type.
-    pub error: TokenStream,
-}
-
-/// A service as the emitters see it.
-pub(crate) struct ServicePlan {
-    /// The service name on the wire.
-    pub wire: String,
-    /// `snake_case` base: accessor on `Client`, `register_{snake}`.
-    pub snake: Ident,
-    /// `{Pascal}Client`.
-    pub client_struct: Ident,
-    /// `{Pascal}Service`.
-    pub trait_name: Ident,
-    /// `register_{snake}`.
-    pub register_fn: Ident,
-    /// Its procedures, in schema order.
-    pub procedures: Vec<ProcPlan>,
-}
-
-/// Every name the emitters need, decided once so that client and server agree.
-pub(crate) struct Plan {
-    /// Services in schema order.
-    pub services: Vec<ServicePlan>,
-    /// Path of the handshake metadata type, if the schema has one.
-    pub handshake: Option<TokenStream>,
-}
-
-/// Method names that the generated structs define themselves.
-const RESERVED_METHODS: &[&str] = &["new", "inner", "into_inner", "clone", "fmt"];
-
-/// Parses a generated name as an identifier, reporting (rather than panicking on) a
-/// name that is not one.
-fn ident(name: &str, path: &str) -> Result<Ident, Diagnostic> {
-    syn::parse_str::<Ident>(name).map_err(|_| Diagnostic {
-        path: path.to_string(),
-        message: format!("`{name}` is not a usable Rust identifier"),
+    Ok(Rendered {
+        text: crate::format::format_file(file),
+        plan,
     })
 }
 
-/// Makes a PascalCase name unique by appending `2`, `3`, … (an `_N` suffix would not be
-/// UpperCamelCase once `Client`/`Service` is appended).
-fn unique_pascal(name: String, taken: &mut BTreeSet<String>) -> String {
-    if taken.insert(name.clone()) {
-        return name;
-    }
-    let mut n = 2;
-    loop {
-        let candidate = format!("{name}{n}");
-        if taken.insert(candidate.clone()) {
-            return candidate;
-        }
-        n += 1;
-    }
-}
-
-impl Plan {
-    fn new(schema: &Schema, types: &TypeSet) -> Result<Plan, Diagnostic> {
-        let mut snakes: BTreeSet<String> = RESERVED_METHODS.iter().map(|s| s.to_string()).collect();
-        let mut pascals = BTreeSet::new();
-        let mut services = Vec::new();
-        for (svc_name, service) in &schema.services {
-            let svc_path = format!("services.{svc_name}");
-            let snake = unique(to_snake_ident(svc_name), &mut snakes);
-            // The keyword guard's `_` (`Self_`) is not needed before `Client`/`Service`.
-            let pascal = to_pascal_ident(svc_name).trim_end_matches('_').to_string();
-            let pascal = unique_pascal(pascal, &mut pascals);
-            let mut methods: BTreeSet<String> =
-                RESERVED_METHODS.iter().map(|s| s.to_string()).collect();
-            let mut procedures = Vec::new();
-            for (proc_name, procedure) in &service.procedures {
-                let path = format!("{svc_path}.procedures.{proc_name}");
-                let key = (svc_name.clone(), proc_name.clone());
-                let Some(pt) = types.procedures.get(&key) else {
-                    return Err(Diagnostic {
-                        path,
-                        message: "no types were generated for this procedure".to_string(),
-                    });
-                };
-                let method = unique(to_snake_ident(proc_name), &mut methods);
-                let input = match (&pt.input, procedure.kind) {
-                    (Some(input), _) => input.clone(),
-                    (None, ProcedureKind::Upload | ProcedureKind::Stream) => {
-                        return Err(Diagnostic {
-                            path: format!("{path}.input"),
-                            message: "an upload or stream procedure needs an `input` schema"
-                                .to_string(),
-                        })
-                    }
-                    (None, _) => TokenStream::new(),
-                };
-                procedures.push(ProcPlan {
-                    wire: proc_name.clone(),
-                    method: ident(&method, &path)?,
-                    kind: procedure.kind,
-                    description: procedure
-                        .description
-                        .clone()
-                        .filter(|d| !d.trim().is_empty()),
-                    init: pt.init.clone(),
-                    input,
-                    output: pt.output.clone(),
-                    error: pt.error.clone(),
-                });
+/// JSON text without the whitespace between tokens. Inside strings, text-direction
+/// and control characters become `\uXXXX` escapes (the same JSON value), so the text
+/// is safe in a Rust literal (rustc denies bidi characters in literals).
+pub(crate) fn minify_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in json.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            } else if c.is_control() || crate::format::is_bidi(c) {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+                continue;
             }
-            services.push(ServicePlan {
-                wire: svc_name.clone(),
-                snake: ident(&snake, &svc_path)?,
-                client_struct: ident(&format!("{pascal}Client"), &svc_path)?,
-                trait_name: ident(&format!("{pascal}Service"), &svc_path)?,
-                // `_2fa` gives `register_2fa`, not the non-snake-case `register__2fa`.
-                register_fn: ident(
-                    &format!("register_{}", snake.trim_start_matches('_')),
-                    &svc_path,
-                )?,
-                procedures,
-            });
+            out.push(c);
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
         }
-        Ok(Plan {
-            services,
-            handshake: types.handshake.clone(),
-        })
     }
+    out
 }
 
-impl Plan {
-    /// `use super::types;` when some type path starts at `types` (an unused import would
-    /// be a warning).
-    pub(crate) fn use_types(&self) -> TokenStream {
-        let mentions = |ts: &TokenStream| {
-            ts.clone()
-                .into_iter()
-                .next()
-                .is_some_and(|t| matches!(&t, proc_macro2::TokenTree::Ident(i) if i == "types"))
-        };
-        let used = self.handshake.as_ref().is_some_and(mentions)
-            || self.services.iter().flat_map(|s| &s.procedures).any(|p| {
-                [&p.init, &p.input, &p.output, &p.error]
-                    .into_iter()
-                    .any(mentions)
-            });
-        if used {
-            quote! { use super::types; }
-        } else {
-            TokenStream::new()
-        }
+/// A raw string literal holding `text` (enough `#`s that no `"#…` inside ends it).
+fn raw_string(text: &str) -> TokenStream {
+    let mut hashes = 1;
+    while text.contains(&format!("\"{}", "#".repeat(hashes))) {
+        hashes += 1;
     }
-}
-
-/// Doc lines for a procedure: its description, then what it calls on the wire.
-pub(crate) fn procedure_docs(
-    service: &ServicePlan,
-    procedure: &ProcPlan,
-    tail: &str,
-) -> TokenStream {
-    let mut docs = Vec::new();
-    if let Some(desc) = &procedure.description {
-        for line in desc.lines() {
-            // Brackets would be read as (broken) intra-doc links by rustdoc, `<x>` as HTML.
-            let line = line
-                .trim_end()
-                .replace('[', "\\[")
-                .replace(']', "\\]")
-                .replace('<', "\\<");
-            docs.push(format!(" {line}"));
-        }
-        docs.push(String::new());
-    }
-    docs.push(format!(
-        " {tail} `{}.{}` ({}).",
-        service.wire,
-        procedure.wire,
-        procedure.kind.as_str()
-    ));
-    quote! { #( #[doc = #docs] )* }
+    let h = "#".repeat(hashes);
+    format!("r{h}\"{text}\"{h}")
+        .parse()
+        .unwrap_or_else(|_| quote!(#text))
 }

@@ -17,14 +17,21 @@
 
 pub mod builder;
 mod client;
+pub mod crate_dir;
+mod doc_text;
+mod format;
 pub mod generate;
 mod server;
+mod tidy;
 
 pub mod diagnostic;
 pub mod names;
 pub mod normalize;
+pub mod package;
+mod plan;
 pub mod schema;
 pub mod types;
 
 pub use builder::{compile, configure, Builder, Error};
 pub use generate::{generate, header, Options};
+pub use package::{generate_crate, CrateOptions, GeneratedFile, RuntimeDependency};

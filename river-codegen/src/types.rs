@@ -31,7 +31,7 @@ pub const RESERVED_ERROR_CODES: [&str; 4] = [
 ];
 
 /// The path that generated code uses for serde.
-const SERDE_PATH: &str = "::river_runtime::__private::serde";
+pub(crate) const SERDE_PATH: &str = "::river_runtime::__private::serde";
 
 /// All generated types of a schema.
 #[derive(Clone, Debug)]
@@ -211,7 +211,7 @@ impl Generator {
                 Position::Response,
                 &with_desc("Response data"),
             )?;
-            let error_enum = self.error_enum(plan, &with_desc("Service errors"))?;
+            let error_enum = self.error_enum(plan, &format!("Service errors of {what}."))?;
             let error_codes = error_enum.variants.iter().map(|v| v.code.clone()).collect();
             let error_ident = format_ident!("{}", error_enum.name);
             error_enums.push(error_enum);
@@ -243,10 +243,7 @@ impl Generator {
         let mut file: syn::File = syn::parse2(stream).map_err(|e| {
             Diagnostic::new("", format!("internal: typify output does not parse: {e}"))
         })?;
-        let mut fix = ItemFixer {
-            open_empty: &self.open_empty,
-        };
-        fix.visit_file_mut(&mut file);
+        crate::tidy::tidy_typify_items(&mut file, &self.open_empty);
         let mut type_names: BTreeSet<String> = BTreeSet::new();
         for item in &file.items {
             match item {
@@ -590,93 +587,6 @@ pub fn rewrite_crate_paths(ts: TokenStream) -> TokenStream {
     out.into_iter().collect()
 }
 
-/// Post-processing of typify's items: `#[serde(crate = ...)]` on every item deriving
-/// serde traits, open empty structs, unique field names.
-struct ItemFixer<'a> {
-    open_empty: &'a BTreeSet<String>,
-}
-
-fn derives_serde(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().any(|a| {
-        a.path().is_ident("derive")
-            && a.meta
-                .require_list()
-                .map(|l| {
-                    l.tokens.clone().into_iter().any(|t| {
-                        matches!(&t, TokenTree::Ident(i) if i == "Serialize" || i == "Deserialize")
-                    })
-                })
-                .unwrap_or(false)
-    })
-}
-
-fn add_crate_attr(attrs: &mut Vec<syn::Attribute>) {
-    if !derives_serde(attrs) {
-        return;
-    }
-    let pos = attrs
-        .iter()
-        .position(|a| a.path().is_ident("derive"))
-        .map(|p| p + 1)
-        .unwrap_or(0);
-    let attr: syn::Attribute = syn::parse_quote!(#[serde(crate = #SERDE_PATH)]);
-    attrs.insert(pos, attr);
-}
-
-fn is_deny_unknown(a: &syn::Attribute) -> bool {
-    a.path().is_ident("serde")
-        && a.meta
-            .require_list()
-            .is_ok_and(|l| l.tokens.to_string().trim() == "deny_unknown_fields")
-}
-
-fn dedupe_fields(fields: &mut syn::Fields) {
-    let syn::Fields::Named(named) = fields else {
-        return;
-    };
-    let mut seen = BTreeSet::new();
-    let all: Vec<String> = named
-        .named
-        .iter()
-        .filter_map(|f| f.ident.as_ref().map(|i| i.to_string()))
-        .collect();
-    for f in named.named.iter_mut() {
-        let Some(ident) = &f.ident else { continue };
-        let name = ident.to_string();
-        if seen.insert(name.clone()) {
-            continue;
-        }
-        let mut n = 2;
-        let new = loop {
-            let cand = format!("{}_{n}", name.trim_end_matches('_'));
-            if !all.contains(&cand) && seen.insert(cand.clone()) {
-                break cand;
-            }
-            n += 1;
-        };
-        f.ident = Some(Ident::new(&new, ident.span()));
-    }
-}
-
-impl VisitMut for ItemFixer<'_> {
-    fn visit_item_struct_mut(&mut self, s: &mut syn::ItemStruct) {
-        add_crate_attr(&mut s.attrs);
-        if self.open_empty.contains(&s.ident.to_string()) {
-            s.attrs.retain(|a| !is_deny_unknown(a));
-        }
-        dedupe_fields(&mut s.fields);
-        syn::visit_mut::visit_item_struct_mut(self, s);
-    }
-
-    fn visit_item_enum_mut(&mut self, e: &mut syn::ItemEnum) {
-        add_crate_attr(&mut e.attrs);
-        for v in e.variants.iter_mut() {
-            dedupe_fields(&mut v.fields);
-        }
-        syn::visit_mut::visit_item_enum_mut(self, e);
-    }
-}
-
 fn doc_attrs(doc: &str) -> TokenStream {
     let lines = doc.lines().map(|l| {
         let l = if l.is_empty() {
@@ -689,242 +599,38 @@ fn doc_attrs(doc: &str) -> TokenStream {
     quote!(#(#lines)*)
 }
 
+/// A procedure's error type: a `::river_runtime::service_error!` enum when the schema
+/// declares codes, else an alias of the shared `::river_runtime::UndeclaredError`.
 fn error_enum_tokens(e: &ErrorEnum) -> TokenStream {
     let name = format_ident!("{}", e.name);
-    let serde: syn::Path = syn::parse_str(SERDE_PATH).expect("static path");
-    let doc = doc_attrs(&format!(
-        "{}\n\nRiver's reserved errors (`UNCAUGHT_ERROR`, `UNEXPECTED_DISCONNECT`, `INVALID_REQUEST`, `CANCEL`) are reported by the runtime, not here; codes this type does not know become [`{}::Unknown`].",
-        e.doc, e.name
-    ));
-    let string = quote!(::std::string::String);
-    let value = quote!(::river_runtime::Value);
-
-    let mut defs = Vec::new();
-    let mut code_arms = Vec::new();
-    let mut message_arms = Vec::new();
-    let mut ser_arms = Vec::new();
-    let mut de_arms = Vec::new();
-    for v in &e.variants {
+    let doc = doc_attrs(&e.doc);
+    if e.variants.is_empty() {
+        return quote! {
+            #doc
+            pub type #name = ::river_runtime::UndeclaredError;
+        };
+    }
+    let variants = e.variants.iter().map(|v| {
         let ident = &v.ident;
         let code = &v.code;
-        let mut vdoc = format!("`{code}`");
-        if let Some(d) = &v.doc {
-            vdoc = format!("`{code}`: {d}");
-        }
-        let vdoc = doc_attrs(&vdoc);
-        code_arms.push(quote!(Self::#ident { .. } => #code));
-        message_arms.push(quote!(Self::#ident { message, .. } => message));
-        match &v.extras {
-            None => {
-                defs.push(quote! {
-                    #vdoc
-                    #ident {
-                        /// Human-readable message.
-                        message: #string,
-                    }
-                });
-                ser_arms.push(quote! {
-                    Self::#ident { message } => {
-                        let mut map = serializer.serialize_map(::std::option::Option::Some(2))?;
-                        map.serialize_entry("code", #code)?;
-                        map.serialize_entry("message", message)?;
-                        map.end()
-                    }
-                });
-                de_arms.push(quote! {
-                    #code => ::std::result::Result::Ok(Self::#ident { message: wire.message }),
-                });
-            }
-            Some((ty, true)) => {
-                defs.push(quote! {
-                    #vdoc
-                    #ident {
-                        /// Human-readable message.
-                        message: #string,
-                        /// Structured details.
-                        extras: #ty,
-                    }
-                });
-                ser_arms.push(quote! {
-                    Self::#ident { message, extras } => {
-                        let mut map = serializer.serialize_map(::std::option::Option::Some(3))?;
-                        map.serialize_entry("code", #code)?;
-                        map.serialize_entry("message", message)?;
-                        map.serialize_entry("extras", extras)?;
-                        map.end()
-                    }
-                });
-                de_arms.push(quote! {
-                    #code => match &wire.extras {
-                        ::std::option::Option::Some(extras) => ::std::result::Result::Ok(Self::#ident {
-                            message: wire.message,
-                            extras: decode_extras::<#ty, D::Error>(extras)?,
-                        }),
-                        ::std::option::Option::None => ::std::result::Result::Err(
-                            <D::Error as #serde::de::Error>::missing_field("extras"),
-                        ),
-                    },
-                });
-            }
-            Some((ty, false)) => {
-                defs.push(quote! {
-                    #vdoc
-                    #ident {
-                        /// Human-readable message.
-                        message: #string,
-                        /// Structured details, if sent.
-                        extras: ::std::option::Option<#ty>,
-                    }
-                });
-                ser_arms.push(quote! {
-                    Self::#ident { message, extras } => {
-                        let len = if extras.is_some() { 3 } else { 2 };
-                        let mut map = serializer.serialize_map(::std::option::Option::Some(len))?;
-                        map.serialize_entry("code", #code)?;
-                        map.serialize_entry("message", message)?;
-                        if let ::std::option::Option::Some(extras) = extras {
-                            map.serialize_entry("extras", extras)?;
-                        }
-                        map.end()
-                    }
-                });
-                de_arms.push(quote! {
-                    #code => ::std::result::Result::Ok(Self::#ident {
-                        message: wire.message,
-                        extras: match &wire.extras {
-                            ::std::option::Option::Some(extras) => {
-                                decode_extras::<::std::option::Option<#ty>, D::Error>(extras)?
-                            }
-                            ::std::option::Option::None => ::std::option::Option::None,
-                        },
-                    }),
-                });
-            }
-        }
-    }
-    let uses_extras = e.variants.iter().any(|v| v.extras.is_some());
-    let decode_fn = if uses_extras {
-        quote! {
-            fn decode_extras<T, E>(value: &#value) -> ::std::result::Result<T, E>
-            where
-                T: #serde::de::DeserializeOwned,
-                E: #serde::de::Error,
-            {
-                value.deserialize_into::<T>().map_err(E::custom)
-            }
-        }
-    } else {
-        quote!()
-    };
-    let unknown_code = quote! {
-        ::std::result::Result::Err(<D::Error as #serde::de::Error>::custom(
-            ::std::format_args!("unknown error code `{}`", wire.code),
-        ))
-    };
-    let match_code = if de_arms.is_empty() {
-        unknown_code
-    } else {
-        quote! {
-            match wire.code.as_str() {
-                #(#de_arms)*
-                _ => #unknown_code,
-            }
-        }
-    };
+        let vdoc = doc_attrs(&match &v.doc {
+            Some(d) => format!("`{code}`: {d}"),
+            None => format!("`{code}`"),
+        });
+        let extras = match &v.extras {
+            None => TokenStream::new(),
+            Some((ty, true)) => quote!({ extras: #ty }),
+            Some((ty, false)) => quote!({ extras?: #ty }),
+        };
+        quote!(#vdoc #ident = #code #extras)
+    });
     quote! {
-        #doc
-        #[derive(Clone, Debug, PartialEq)]
-        pub enum #name {
-            #(#defs,)*
-            /// An error code this client does not know (for example one added to the
-            /// service after this code was generated).
-            Unknown {
-                /// The error code.
-                code: #string,
-                /// Human-readable message.
-                message: #string,
-                /// Structured details, if sent.
-                extras: ::std::option::Option<#value>,
-            },
-        }
-
-        impl #name {
-            /// The error code, as sent on the wire (for example `"TOO_SMALL"`).
-            pub fn code(&self) -> &str {
-                match self {
-                    #(#code_arms,)*
-                    Self::Unknown { code, .. } => code,
-                }
-            }
-
-            /// The human-readable message.
-            pub fn message(&self) -> &str {
-                match self {
-                    #(#message_arms,)*
-                    Self::Unknown { message, .. } => message,
-                }
+        ::river_runtime::service_error! {
+            #doc
+            pub enum #name {
+                #(#variants,)*
             }
         }
-
-        impl #serde::Serialize for #name {
-            fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
-            where
-                S: #serde::Serializer,
-            {
-                use #serde::ser::SerializeMap as _;
-                match self {
-                    #(#ser_arms)*
-                    Self::Unknown { code, message, extras } => {
-                        let len = if extras.is_some() { 3 } else { 2 };
-                        let mut map = serializer.serialize_map(::std::option::Option::Some(len))?;
-                        map.serialize_entry("code", code)?;
-                        map.serialize_entry("message", message)?;
-                        if let ::std::option::Option::Some(extras) = extras {
-                            map.serialize_entry("extras", extras)?;
-                        }
-                        map.end()
-                    }
-                }
-            }
-        }
-
-        impl<'de> #serde::Deserialize<'de> for #name {
-            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-            where
-                D: #serde::Deserializer<'de>,
-            {
-                #[derive(#serde::Deserialize)]
-                #[serde(crate = #SERDE_PATH)]
-                #[allow(dead_code)]
-                struct Wire {
-                    code: #string,
-                    message: #string,
-                    #[serde(default)]
-                    extras: ::std::option::Option<#value>,
-                }
-                #decode_fn
-                let wire = <Wire as #serde::Deserialize>::deserialize(deserializer)?;
-                #match_code
-            }
-        }
-
-        impl ::river_runtime::ServiceError for #name {
-            fn unknown(
-                code: #string,
-                message: #string,
-                extras: ::std::option::Option<#value>,
-            ) -> Self {
-                Self::Unknown { code, message, extras }
-            }
-        }
-
-        impl ::std::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                ::std::write!(f, "{}: {}", self.code(), self.message())
-            }
-        }
-
-        impl ::std::error::Error for #name {}
     }
 }
 

@@ -254,7 +254,7 @@ fn generate_all() -> Vec<(&'static str, Value, String)> {
 }
 
 /// The attributes the generator writes.
-const ALLOWED_ATTRIBUTES: &[&str] = &["doc", "derive", "serde", "allow", "must_use"];
+const ALLOWED_ATTRIBUTES: &[&str] = &["doc", "derive", "serde", "allow", "must_use", "rustfmt"];
 
 /// What the token walk found.
 #[derive(Default)]

@@ -920,6 +920,14 @@ impl<O, E> Reader<O, E> {
     }
 }
 
+impl<O: DeserializeOwned, E: ServiceError> Reader<O, E> {
+    /// The next result; `None` once the server closed the stream. The same as
+    /// `futures::StreamExt::next`, without importing it.
+    pub async fn next(&mut self) -> Option<Result<O, RiverError<E>>> {
+        futures::StreamExt::next(self).await
+    }
+}
+
 impl<O: DeserializeOwned, E: ServiceError> futures::Stream for Reader<O, E> {
     type Item = Result<O, RiverError<E>>;
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {

@@ -6,15 +6,16 @@
 //!   or a local failure ([`Error`]).
 //! - [`Error`]: an opaque local failure (connect, handshake rejection, codec, closed
 //!   client) with `is_*()` predicates, in the style of hyper's error.
-//! - [`ServiceError`]: implemented by generated per-procedure error enums.
+//! - [`ServiceError`]: implemented by generated per-procedure error enums (see
+//!   [`crate::service_error`]).
 
 use std::fmt;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::message::{ErrorPayload, HandshakeErrorCode};
+pub use crate::service_error::{AnyServiceError, ServiceError};
 use crate::value::Value;
 
 /// The codes River reserves for protocol errors.
@@ -214,47 +215,6 @@ impl std::error::Error for ProtocolError {
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
-
-/// Implemented by the error type of a procedure (generated code implements it for each
-/// procedure's error enum).
-///
-/// The runtime decodes an `Err` result whose code is not one of the four reserved codes
-/// into `Self`. When the payload does not decode (for example a code added to the server
-/// after this client was generated), it calls [`ServiceError::unknown`] instead of failing.
-pub trait ServiceError: DeserializeOwned + Send + 'static {
-    /// Builds the catch-all value for an error this type does not know.
-    fn unknown(code: String, message: String, extras: Option<Value>) -> Self;
-}
-
-/// A service error of any shape: the catch-all used by the untyped API.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AnyServiceError {
-    /// Error code.
-    pub code: String,
-    /// Human-readable message.
-    pub message: String,
-    /// Extra structured data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extras: Option<Value>,
-}
-
-impl ServiceError for AnyServiceError {
-    fn unknown(code: String, message: String, extras: Option<Value>) -> Self {
-        AnyServiceError {
-            code,
-            message,
-            extras,
-        }
-    }
-}
-
-impl fmt::Display for AnyServiceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
-impl std::error::Error for AnyServiceError {}
 
 /// What a call can fail with.
 #[derive(Debug)]

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod message;
 pub mod options;
 pub mod server;
+pub mod service_error;
 pub mod session;
 pub mod tls;
 mod transport;
@@ -27,14 +28,13 @@ pub mod value;
 pub use client::{Client, ClientBuilder, ClientEvent, Reader, Response, Writer};
 pub use codec::Codec;
 pub use connect::ConnectRequest;
-pub use error::{
-    AnyServiceError, Error, ProtocolError, ProtocolErrorCode, RiverError, ServiceError,
-};
+pub use error::{Error, ProtocolError, ProtocolErrorCode, RiverError};
 pub use options::{BackoffOptions, ClientOptions, ServerOptions, SessionOptions};
 pub use server::{
     Context, Failure, HandshakeRejection, HandshakeValidator, Requests, Responses, Router, Server,
     ServerBuilder, ServerHandle, ShutdownReport, UpgradeRejection, UpgradeRequest,
 };
+pub use service_error::{AnyServiceError, ServiceError, UndeclaredError};
 pub use tls::{ClientTls, ClientTlsBuilder, ServerTls};
 pub use value::{BigInt, Bytes, Date, Value};
 
@@ -61,4 +61,8 @@ pub mod __private {
     pub use futures;
     pub use serde;
     pub use serde_json;
+
+    pub use crate::service_error::support::{
+        optional_extras, required_extras, serialize_service_error, unknown_code, ServiceErrorWire,
+    };
 }

@@ -10,7 +10,6 @@ mod reliability_support;
 use std::time::Duration;
 
 use fault_proxy::FaultProxy;
-use futures::StreamExt;
 use river_runtime::client::ClientEvent;
 use river_runtime::{ClientOptions, Codec, ProtocolErrorCode, RiverError};
 use tokio::time::{timeout, Instant};

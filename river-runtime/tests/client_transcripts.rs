@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use client_support::*;
-use futures::StreamExt;
 use river_runtime::options::ClientOptions;
 use river_runtime::{AnyServiceError, Client, Codec, ProtocolErrorCode, RiverError, Value};
 

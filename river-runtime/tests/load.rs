@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use river_runtime::Codec;
 use tokio::sync::{Barrier, Semaphore};
 use tokio::time::{timeout, Instant};

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use futures::StreamExt;
 use river_example_axum::{client, Greeting, Hello, Tick, TickRequest, TokenSource};
 use river_runtime::{AnyServiceError, ClientTls};
 

@@ -1,0 +1,409 @@
+//! A generated crate: what `river-codegen generate SCHEMA --crate DIR` writes.
+//!
+//! - `Cargo.toml`: the package, `river-runtime` as its only dependency, features
+//!   `client` (default) and `server`;
+//! - `src/lib.rs`: crate docs listing every service and procedure, a `no_run` example,
+//!   `#![deny(missing_docs)]`, then the generated modules;
+//! - `README.md`: the same overview for people browsing the repository;
+//! - `schema.json`: the schema, byte for byte (`SCHEMA_JSON` includes it).
+//!
+//! Every file but `schema.json` starts with an `@generated` line; see
+//! [`crate::crate_dir`] for how the directory is written and checked.
+
+use std::fmt::Write as _;
+
+use crate::diagnostic::Diagnostic;
+use crate::generate::{header, render, Layout, Options};
+use crate::plan::Plan;
+use crate::schema::ProcedureKind;
+
+/// Where the generated crate gets `river-runtime` from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuntimeDependency {
+    /// A version requirement on crates.io, e.g. `"0.1.0"` or `"^0.1"`.
+    Version(String),
+    /// A path, as written into `Cargo.toml` (relative to the crate directory).
+    Path(String),
+}
+
+impl Default for RuntimeDependency {
+    /// The version of the runtime this generator belongs to (they are released together).
+    fn default() -> Self {
+        RuntimeDependency::Version(env!("CARGO_PKG_VERSION").to_string())
+    }
+}
+
+/// Settings of a generated crate. Built with [`CrateOptions::new`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CrateOptions {
+    /// The package name (`chat-api`); the library is its snake-case form (`chat_api`).
+    pub name: String,
+    /// The package version. Default `0.1.0`.
+    pub version: String,
+    /// The `river-runtime` dependency. Default: [`RuntimeDependency::default`].
+    pub runtime: RuntimeDependency,
+    /// The schema's file name, mentioned in docs (`chat.json`).
+    pub schema_file: String,
+}
+
+impl CrateOptions {
+    /// Options for a crate named `name`, generated from the schema file `schema_file`
+    /// (a file name for the docs, such as `chat.json`). Fails on a name cargo rejects.
+    pub fn new(name: &str, schema_file: &str) -> Result<Self, String> {
+        validate_package_name(name)?;
+        Ok(CrateOptions {
+            name: name.to_string(),
+            version: "0.1.0".to_string(),
+            runtime: RuntimeDependency::default(),
+            schema_file: schema_file.to_string(),
+        })
+    }
+
+    /// Sets the package version (`X.Y.Z`, optionally with a pre-release or build tag).
+    pub fn version(mut self, version: &str) -> Result<Self, String> {
+        validate_version(version)?;
+        self.version = version.to_string();
+        Ok(self)
+    }
+
+    /// Sets where `river-runtime` comes from.
+    pub fn runtime(mut self, runtime: RuntimeDependency) -> Self {
+        self.runtime = runtime;
+        self
+    }
+
+    /// The library name: the package name with `-` as `_`.
+    pub fn lib_name(&self) -> String {
+        self.name.replace('-', "_")
+    }
+}
+
+/// One file of a generated crate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// The path inside the crate directory, `/`-separated (`src/lib.rs`).
+    pub path: &'static str,
+    /// The contents.
+    pub contents: String,
+}
+
+/// The package name for a schema file stem when `--name` is not given: the stem in
+/// lowercase with anything but letters, digits, `-` and `_` turned into `-`.
+pub fn default_package_name(stem: &str) -> String {
+    let mut name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name = name.trim_matches('-').to_string();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "river-");
+    }
+    name
+}
+
+/// Checks a package name the way cargo does (ASCII letters, digits, `-`, `_`; not
+/// starting with a digit; not a Rust keyword).
+pub fn validate_package_name(name: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("`{name}` is not a valid package name: {why}"));
+    if name.is_empty() {
+        return bad("it is empty");
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return bad(&format!(
+            "`{c}` is not allowed (use ASCII letters, digits, `-` and `_`)"
+        ));
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        return bad("it starts with a digit");
+    }
+    if syn::parse_str::<syn::Ident>(&name.replace('-', "_")).is_err() {
+        return bad("it is a Rust keyword");
+    }
+    Ok(())
+}
+
+/// Checks a semver version `X.Y.Z[-pre][+build]`.
+pub fn validate_version(version: &str) -> Result<(), String> {
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+    if parts.len() == 3 && parts.iter().all(numeric) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{version}` is not a version of the form X.Y.Z (for example 0.1.0)"
+        ))
+    }
+}
+
+/// Generates every file of a crate for `schema_json`.
+pub fn generate_crate(
+    schema_json: &str,
+    options: &CrateOptions,
+) -> Result<Vec<GeneratedFile>, Diagnostic> {
+    let rendered = render(schema_json, &Options::both(), Layout::Crate)?;
+    let overview = overview(&rendered.plan);
+    let mut lib = format!("{}\n", header());
+    for line in crate_docs(options, &overview).lines() {
+        lib.push_str(if line.is_empty() { "//!" } else { "//! " });
+        lib.push_str(line);
+        lib.push('\n');
+    }
+    lib.push_str(&example_attr(options, &rendered.plan));
+    lib.push_str("#![deny(missing_docs)]\n\n");
+    lib.push_str(&rendered.text);
+    Ok(vec![
+        GeneratedFile {
+            path: "Cargo.toml",
+            contents: cargo_toml(options),
+        },
+        GeneratedFile {
+            path: "README.md",
+            contents: readme(options, &overview, &rendered.plan),
+        },
+        GeneratedFile {
+            path: "schema.json",
+            contents: schema_json.to_string(),
+        },
+        GeneratedFile {
+            path: "src/lib.rs",
+            contents: lib,
+        },
+    ])
+}
+
+/// Quotes a TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn cargo_toml(o: &CrateOptions) -> String {
+    let runtime = match &o.runtime {
+        RuntimeDependency::Version(v) => format!("{{ version = {} }}", toml_string(v)),
+        RuntimeDependency::Path(p) => format!("{{ path = {} }}", toml_string(p)),
+    };
+    format!(
+        "# {header}\n\
+         # Regenerate with `river-codegen generate {schema} --crate <this directory>`.\n\
+         [package]\n\
+         name = {name}\n\
+         version = {version}\n\
+         edition = \"2021\"\n\
+         description = {description}\n\
+         readme = \"README.md\"\n\
+         \n\
+         [dependencies]\n\
+         river-runtime = {runtime}\n\
+         \n\
+         [features]\n\
+         default = [\"client\"]\n\
+         # The typed client: the `client` module.\n\
+         client = []\n\
+         # The server traits and their `register_*` functions: the `server` module.\n\
+         server = []\n\
+         \n\
+         [package.metadata.docs.rs]\n\
+         all-features = true\n",
+        header = header().trim_start_matches("// "),
+        schema = o.schema_file,
+        name = toml_string(&o.name),
+        version = toml_string(&o.version),
+        description = toml_string(&format!(
+            "Typed River client and server for the services of {}",
+            o.schema_file
+        )),
+    )
+}
+
+/// The services and procedures, as markdown lines.
+fn overview(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.services.is_empty() {
+        out.push_str("The schema has no services.\n");
+    }
+    for svc in &plan.services {
+        let _ = writeln!(out, "### `{}`\n", svc.wire);
+        if svc.procedures.is_empty() {
+            out.push_str("No procedures.\n");
+        }
+        for p in &svc.procedures {
+            let desc = p
+                .description
+                .as_deref()
+                .map(|d| {
+                    let joined = d.split_whitespace().collect::<Vec<_>>().join(" ");
+                    format!(": {joined}")
+                })
+                .unwrap_or_default();
+            let _ = writeln!(out, "- `{}` ({}){desc}", p.wire, p.kind.as_str());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn crate_docs(o: &CrateOptions, overview: &str) -> String {
+    format!(
+        "Typed [River](https://github.com/replit/river) client and server for the services \
+         of `{schema}`, generated by river-codegen.\n\
+         \n\
+         - [`types`]: the payload and error types of every procedure;\n\
+         - `client` (feature `client`, on by default): `client::Client` and one client per \
+         service, one method per procedure;\n\
+         - `server` (feature `server`): one trait per service and a `register_…` function \
+         that adds an implementation to a `river_runtime::Router`.\n\
+         \n\
+         [`SCHEMA_JSON`] holds the schema this crate was generated from.\n\
+         \n\
+         ## Services\n\
+         \n\
+         {overview}",
+        schema = o.schema_file,
+    )
+}
+
+/// The Rust type of a plan path, as the user of the crate writes it.
+fn user_type(lib: &str, ty: &proc_macro2::TokenStream) -> String {
+    let text = crate::format::type_tokens_text(ty);
+    match text.strip_prefix("types::") {
+        Some(rest) => format!("{lib}::types::{rest}"),
+        None => text,
+    }
+}
+
+/// The example's code: a client and one call (an rpc when the schema has one).
+fn example_code(o: &CrateOptions, plan: &Plan) -> String {
+    let lib = o.lib_name();
+    let mut code = format!(
+        "use {lib}::client::Client;\n\n\
+         # #[allow(dead_code)]\n"
+    );
+    let call = plan
+        .services
+        .iter()
+        .flat_map(|s| s.procedures.iter().map(move |p| (s, p)))
+        .min_by_key(|(_, p)| match p.kind {
+            ProcedureKind::Rpc => 0,
+            ProcedureKind::Subscription => 1,
+            ProcedureKind::Upload => 2,
+            ProcedureKind::Stream => 3,
+        });
+    let connect = "    let client = Client::new(river_runtime::Client::builder(\"ws://localhost:8080\").build());\n";
+    let Some((svc, p)) = call else {
+        let _ = write!(
+            code,
+            "async fn example() {{\n{connect}    client.inner().close().await;\n}}\n"
+        );
+        return code;
+    };
+    let init = user_type(&lib, &p.init);
+    let (svc_m, m) = (&svc.snake, &p.method);
+    let body = match p.kind {
+        ProcedureKind::Rpc => format!(
+            "    let output = client.{svc_m}().{m}(&init).await?;\n    println!(\"{{output:?}}\");\n"
+        ),
+        ProcedureKind::Upload => format!(
+            "    let (mut requests, response) = client.{svc_m}().{m}(&init);\n    \
+             // requests.send(…).await?; for each request, then:\n    \
+             requests.close().await;\n    \
+             println!(\"{{:?}}\", response.await?);\n"
+        ),
+        ProcedureKind::Subscription => format!(
+            "    let mut results = client.{svc_m}().{m}(&init);\n    \
+             while let Some(result) = results.next().await {{\n        \
+             println!(\"{{:?}}\", result?);\n    }}\n"
+        ),
+        ProcedureKind::Stream => format!(
+            "    let (requests, mut results) = client.{svc_m}().{m}(&init);\n    \
+             drop(requests); // or send requests with it\n    \
+             while let Some(result) = results.next().await {{\n        \
+             println!(\"{{:?}}\", result?);\n    }}\n"
+        ),
+    };
+    let _ = write!(
+        code,
+        "async fn call(init: {init}) -> Result<(), Box<dyn std::error::Error>> {{\n\
+         {connect}{body}    client.inner().close().await;\n    Ok(())\n}}\n"
+    );
+    code
+}
+
+/// The crate docs' example, shown when the `client` feature is on.
+fn example_attr(o: &CrateOptions, plan: &Plan) -> String {
+    format!(
+        "#![cfg_attr(\n    feature = \"client\",\n    doc = r##\"\n## Example\n\n```no_run\n{}```\n\"##\n)]\n",
+        example_code(o, plan)
+    )
+}
+
+fn readme(o: &CrateOptions, overview: &str, plan: &Plan) -> String {
+    let example: String = example_code(o, plan)
+        .lines()
+        .filter(|l| !l.starts_with("# "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let runtime = match &o.runtime {
+        RuntimeDependency::Version(v) => format!("river-runtime = \"{v}\""),
+        RuntimeDependency::Path(_) => "river-runtime = { path = \"…\" }".to_string(),
+    };
+    format!(
+        "<!-- {header} -->\n\
+         # {name}\n\
+         \n\
+         Typed [River](https://github.com/replit/river) client and server for the services \
+         of `{schema}`, generated by [river-codegen](https://crates.io/crates/river-codegen). \
+         Do not edit: regenerate with\n\
+         \n\
+         ```sh\n\
+         river-codegen generate {schema} --crate <this directory>\n\
+         ```\n\
+         \n\
+         ## Use\n\
+         \n\
+         ```toml\n\
+         [dependencies]\n\
+         {name} = {{ version = \"{version}\" }}   # add features = [\"server\"] to implement the services\n\
+         {runtime}\n\
+         ```\n\
+         \n\
+         ```rust\n\
+         {example}```\n\
+         \n\
+         Features: `client` (default) generates `client::Client`; `server` generates one \
+         trait per service and a `register_…` function for a `river_runtime::Router`.\n\
+         \n\
+         ## Services\n\
+         \n\
+         {overview}",
+        header = header().trim_start_matches("// "),
+        name = o.name,
+        version = o.version,
+        schema = o.schema_file,
+    )
+    .trim_end()
+    .to_string()
+        + "\n"
+}
