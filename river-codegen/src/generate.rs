@@ -96,6 +96,7 @@ pub(crate) fn render(
     layout: Layout,
 ) -> Result<Rendered, Diagnostic> {
     let mut schema = crate::schema::parse_schema(schema_json)?;
+    crate::validators::check_validators(&schema)?;
     crate::doc_text::make_descriptions_doc_safe(&mut schema);
     let types = crate::types::generate_types(&schema)?;
     let plan = Plan::new(&schema, &types)?;

@@ -23,6 +23,7 @@ mod format;
 pub mod generate;
 mod server;
 mod tidy;
+mod validators;
 
 pub mod diagnostic;
 pub mod names;

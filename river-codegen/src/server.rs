@@ -44,15 +44,23 @@ fn service(svc: &ServicePlan) -> TokenStream {
     );
     let register_doc = format!(
         " Registers every procedure of the `{}` service with `router`, each call \
-         handled by `service`.",
+         handled by `service`. Requests are validated against the schema first \
+         (`router.schema(SCHEMA_JSON, …)`), as the reference server validates them.",
         svc.wire
     );
     let methods = svc.procedures.iter().map(|p| trait_method(svc, p));
     let registrations = svc.procedures.iter().map(|p| registration(svc, p));
+    let wire = &svc.wire;
     let body = if svc.procedures.is_empty() {
-        quote! { let _ = (router, service); }
+        quote! {
+            router.schema(super::SCHEMA_JSON, #wire);
+            let _ = service;
+        }
     } else {
-        quote! { #(#registrations)* }
+        quote! {
+            router.schema(super::SCHEMA_JSON, #wire);
+            #(#registrations)*
+        }
     };
     quote! {
         #[doc = #trait_doc]

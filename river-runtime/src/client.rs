@@ -88,6 +88,7 @@ use crate::ids::generate_id;
 use crate::message::{ErrorPayload, HandshakeErrorCode, Payload};
 use crate::options::ClientOptions;
 use crate::tls::ClientTls;
+use crate::validate::{ProcedureValidators, SchemaValidators, Validator};
 use crate::value::Value;
 
 use driver::{Command, ProcKind, StreamEvent};
@@ -110,6 +111,8 @@ pub(crate) struct Config {
     pub(crate) provider: Option<ConnectProvider>,
     /// Roots for `wss://`; `None`: the webpki roots, built on first use.
     pub(crate) tls: Option<ClientTls>,
+    /// Schemas to check requests and responses against (off unless set).
+    pub(crate) validators: Option<SchemaValidators>,
 }
 
 impl Config {
@@ -135,9 +138,31 @@ pub struct ClientBuilder {
     headers: Vec<(String, String)>,
     provider: Option<ConnectProvider>,
     tls: Option<ClientTls>,
+    validators: Option<SchemaValidators>,
 }
 
 impl ClientBuilder {
+    /// Checks every request this client sends (inits and request data) and every `Ok`
+    /// response it receives against the schema, with the server's semantics (TypeBox's
+    /// `Value.Check`). A request that does not match fails locally without being sent;
+    /// a response that does not match is reported instead of decoded. Both are
+    /// [`Error::is_validation`] transport errors. Off by default: it costs an extra
+    /// pass over each payload. Service error payloads are not checked (a code the
+    /// schema does not know still reaches the caller as `Unknown`).
+    ///
+    /// ```no_run
+    /// # fn f(schema_json: &str) -> Result<(), river_runtime::validate::SchemaError> {
+    /// use river_runtime::validate::SchemaValidators;
+    /// let client = river_runtime::Client::builder("ws://127.0.0.1:8080")
+    ///     .validate(SchemaValidators::compile(schema_json)?)
+    ///     .build();
+    /// # Ok(()) }
+    /// ```
+    pub fn validate(mut self, validators: SchemaValidators) -> Self {
+        self.validators = Some(validators);
+        self
+    }
+
     /// What to trust for `wss://` URLs (default: the webpki roots; see [`ClientTls`]).
     pub fn tls(mut self, tls: ClientTls) -> Self {
         self.tls = Some(tls);
@@ -232,6 +257,7 @@ impl ClientBuilder {
             headers: self.headers,
             provider: self.provider,
             tls: self.tls,
+            validators: self.validators,
         });
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(256);
@@ -421,6 +447,7 @@ impl Client {
             headers: Vec::new(),
             provider: None,
             tls: None,
+            validators: None,
         }
     }
 
@@ -506,6 +533,31 @@ impl Client {
         }
     }
 
+    /// Encodes an init, first checking it against the procedure's schema when the
+    /// client validates (see [`ClientBuilder::validate`]); also returns the procedure's
+    /// validators for the requests and responses that follow.
+    fn encode_init<I: Serialize + ?Sized>(
+        &self,
+        service: &str,
+        procedure: &str,
+        init: &I,
+    ) -> (Result<Payload, Error>, ProcedureValidators) {
+        let checks = self
+            .inner
+            .config
+            .validators
+            .as_ref()
+            .and_then(|v| v.get(service, procedure))
+            .cloned()
+            .unwrap_or_default();
+        if let Err(e) = check_payload(checks.init.as_ref(), init, || {
+            format!("the init of {service}.{procedure} does not match its schema")
+        }) {
+            return (Err(e), checks);
+        }
+        (self.inner.config.codec.encode(init), checks)
+    }
+
     /// Registers a call with the driver; `None` when the client is closed.
     fn open(
         &self,
@@ -549,7 +601,7 @@ impl Client {
         })
     }
 
-    fn writer<R>(&self, call: Option<&OpenCall>) -> Writer<R> {
+    fn writer<R>(&self, call: Option<&OpenCall>, schema: Option<Validator>) -> Writer<R> {
         match call {
             Some(c) => Writer {
                 handle: c.handle.clone(),
@@ -557,6 +609,7 @@ impl Client {
                 shared: Some(self.inner.shared.clone()),
                 codec: self.inner.config.codec,
                 open: true,
+                schema,
                 _p: PhantomData,
             },
             None => Writer {
@@ -570,6 +623,7 @@ impl Client {
                 shared: None,
                 codec: self.inner.config.codec,
                 open: false,
+                schema: None,
                 _p: PhantomData,
             },
         }
@@ -578,6 +632,7 @@ impl Client {
     fn call_parts<O, E>(
         &self,
         opened: Result<OpenCall, RiverError<std::convert::Infallible>>,
+        output: Option<Validator>,
     ) -> (Option<OpenCall>, CallRx<O, E>) {
         let codec = self.inner.config.codec;
         match opened {
@@ -595,6 +650,7 @@ impl Client {
                         failed: None,
                         handle,
                         codec,
+                        output,
                         finished: false,
                         _p: PhantomData,
                     },
@@ -614,6 +670,7 @@ impl Client {
                         stream_id: String::new(),
                     },
                     codec,
+                    output: None,
                     finished: false,
                     _p: PhantomData,
                 },
@@ -634,9 +691,9 @@ impl Client {
         O: DeserializeOwned + Send + 'static,
         E: ServiceError,
     {
-        let init = self.inner.config.codec.encode(init);
+        let (init, checks) = self.encode_init(service, procedure, init);
         let opened = self.open(ProcKind::Rpc, service, procedure, init);
-        let (_, rx) = self.call_parts(opened);
+        let (_, rx) = self.call_parts(opened, checks.output);
         Response { rx }
     }
 
@@ -653,10 +710,10 @@ impl Client {
         O: DeserializeOwned + Send + 'static,
         E: ServiceError,
     {
-        let init = self.inner.config.codec.encode(init);
+        let (init, checks) = self.encode_init(service, procedure, init);
         let opened = self.open(ProcKind::Upload, service, procedure, init);
-        let (call, rx) = self.call_parts(opened);
-        (self.writer(call.as_ref()), Response { rx })
+        let (call, rx) = self.call_parts(opened, checks.output);
+        (self.writer(call.as_ref(), checks.input), Response { rx })
     }
 
     /// Opens a stream: a writer for requests and a reader of results.
@@ -672,10 +729,10 @@ impl Client {
         O: DeserializeOwned + Send + 'static,
         E: ServiceError,
     {
-        let init = self.inner.config.codec.encode(init);
+        let (init, checks) = self.encode_init(service, procedure, init);
         let opened = self.open(ProcKind::Stream, service, procedure, init);
-        let (call, rx) = self.call_parts(opened);
-        (self.writer(call.as_ref()), Reader { rx })
+        let (call, rx) = self.call_parts(opened, checks.output);
+        (self.writer(call.as_ref(), checks.input), Reader { rx })
     }
 
     /// Opens a subscription: a reader of results.
@@ -685,9 +742,9 @@ impl Client {
         O: DeserializeOwned + Send + 'static,
         E: ServiceError,
     {
-        let init = self.inner.config.codec.encode(init);
+        let (init, checks) = self.encode_init(service, procedure, init);
         let opened = self.open(ProcKind::Subscription, service, procedure, init);
-        let (_, rx) = self.call_parts(opened);
+        let (_, rx) = self.call_parts(opened, checks.output);
         Reader { rx }
     }
 }
@@ -733,6 +790,8 @@ struct CallRx<O, E> {
     failed: Option<RiverError<E>>,
     handle: CallHandle,
     codec: Codec,
+    /// The `Ok` response schema, when the client validates.
+    output: Option<Validator>,
     finished: bool,
     _p: PhantomData<fn() -> (O, E)>,
 }
@@ -761,7 +820,7 @@ impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
                     return Poll::Ready(Some(Err(RiverError::Protocol(p))));
                 }
                 Poll::Ready(Some(StreamEvent::Item(payload))) => {
-                    match decode_result::<O, E>(self.codec, &payload) {
+                    match decode_result::<O, E>(self.codec, &payload, self.output.as_ref()) {
                         Some(item) => return Poll::Ready(Some(item)),
                         None => {
                             tracing::warn!(?payload, "ignoring a response that is not a Result");
@@ -801,10 +860,20 @@ impl<O, E> Drop for CallRx<O, E> {
 fn decode_result<O: DeserializeOwned, E: ServiceError>(
     codec: Codec,
     payload: &Payload,
+    output: Option<&Validator>,
 ) -> Option<Result<O, RiverError<E>>> {
     let (ok, inner) = codec.decode_result(payload).ok()?;
     if ok {
-        return Some(codec.decode::<O>(&inner).map_err(RiverError::Transport));
+        let Some(schema) = output else {
+            return Some(codec.decode::<O>(&inner).map_err(RiverError::Transport));
+        };
+        let checked = codec.decode::<Value>(&inner).and_then(|value| {
+            schema
+                .validate(&value)
+                .map_err(|e| Error::validation("the response does not match its schema", e))?;
+            value.deserialize_into::<O>()
+        });
+        return Some(checked.map_err(RiverError::Transport));
     }
     let err: ErrorPayload = codec.decode(&inner).ok()?;
     if let Some(p) = ProtocolError::from_payload(&err) {
@@ -816,6 +885,21 @@ fn decode_result<O: DeserializeOwned, E: ServiceError>(
     })))
 }
 
+/// Checks a payload against a schema, when there is one.
+fn check_payload<T: Serialize + ?Sized>(
+    schema: Option<&Validator>,
+    value: &T,
+    what: impl FnOnce() -> String,
+) -> Result<(), Error> {
+    let Some(schema) = schema else {
+        return Ok(());
+    };
+    let value = Value::from_serialize(value)?;
+    schema
+        .validate(&value)
+        .map_err(|e| Error::validation(what(), e))
+}
+
 /// The request half of a stream or upload. Dropping it closes the half (sends CLOSE).
 pub struct Writer<T> {
     handle: CallHandle,
@@ -823,6 +907,8 @@ pub struct Writer<T> {
     shared: Option<Arc<Shared>>,
     codec: Codec,
     open: bool,
+    /// The request data schema, when the client validates.
+    schema: Option<Validator>,
     _p: PhantomData<fn(T)>,
 }
 
@@ -834,6 +920,9 @@ impl<T: Serialize> Writer<T> {
         if !self.is_open() {
             return Err(Error::closed("the request stream is closed"));
         }
+        check_payload(self.schema.as_ref(), &value, || {
+            "the request does not match its schema".to_string()
+        })?;
         let payload = self.codec.encode(&value)?;
         if let Some(shared) = &self.shared {
             let bp = &shared.backpressure;

@@ -350,6 +350,8 @@ pub(crate) enum Kind {
     Tls,
     /// The server answered the WebSocket upgrade with this HTTP status.
     Http(u16),
+    /// A payload did not match its schema (client-side validation).
+    Validation,
 }
 
 /// An opaque local failure. Inspect it with the `is_*()` predicates; do not depend on its
@@ -409,6 +411,15 @@ impl Error {
     /// A configured limit was exceeded (frame size, streams, sessions).
     pub fn limit(message: impl Into<String>) -> Self {
         Error::new(Kind::Limit, message)
+    }
+
+    /// A payload did not match its schema; `errors` (the source) says where.
+    pub fn validation(
+        message: impl Into<String>,
+        errors: crate::validate::ValidationErrors,
+    ) -> Self {
+        let message = format!("{}: {errors}", message.into());
+        Error::new(Kind::Validation, message).with_source(errors)
     }
 
     /// The configuration cannot work: an unsupported URL scheme, an invalid URL or
@@ -486,6 +497,11 @@ impl Error {
     /// Whether a configured limit was exceeded.
     pub fn is_limit(&self) -> bool {
         self.kind == Kind::Limit
+    }
+    /// Whether a payload did not match its schema (see `ClientBuilder::validate`); the
+    /// [`ValidationErrors`](crate::validate::ValidationErrors) are the `source()`.
+    pub fn is_validation(&self) -> bool {
+        self.kind == Kind::Validation
     }
 }
 

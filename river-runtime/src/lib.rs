@@ -23,6 +23,7 @@ pub mod service_error;
 pub mod session;
 pub mod tls;
 mod transport;
+pub mod validate;
 pub mod value;
 
 pub use client::{Client, ClientBuilder, ClientEvent, Reader, Response, Writer};

@@ -146,6 +146,8 @@ use crate::codec::{Codec, PayloadMismatch};
 use crate::error::{Error, ProtocolError, ProtocolErrorCode};
 use crate::message::{HandshakeErrorCode, Payload};
 use crate::options::ServerOptions;
+use crate::validate::{SchemaError, ValidationErrors, ValidationIssue, Validator};
+use crate::value::Value;
 
 use session::{Cmd, SessionShared, StreamRef};
 
@@ -310,7 +312,7 @@ impl Context {
 /// procedure's request type and queues them for the handler.
 pub(crate) trait RequestSink: Send + Sync {
     /// Decodes and queues one request; the error says why it did not match.
-    fn push_payload(&self, codec: Codec, payload: &Payload) -> Result<(), PayloadMismatch>;
+    fn push_payload(&self, codec: Codec, payload: &Payload) -> Result<(), ValidationErrors>;
     /// Queues an error (cancel, invalid request, disconnect).
     fn push_err(&self, error: ProtocolError);
     /// Ends the request half.
@@ -332,11 +334,14 @@ struct ReqState<R> {
 struct ReqQueue<R> {
     state: Mutex<ReqState<R>>,
     session: Arc<SessionShared>,
+    /// The request data schema, when the router has one.
+    schema: Option<Validator>,
 }
 
 impl<R> ReqQueue<R> {
-    fn new(session: Arc<SessionShared>) -> Self {
+    fn new(session: Arc<SessionShared>, schema: Option<Validator>) -> Self {
         ReqQueue {
+            schema,
             state: Mutex::new(ReqState {
                 items: VecDeque::new(),
                 closed: false,
@@ -378,8 +383,8 @@ impl<R> ReqQueue<R> {
 }
 
 impl<R: DeserializeOwned + Send> RequestSink for ReqQueue<R> {
-    fn push_payload(&self, codec: Codec, payload: &Payload) -> Result<(), PayloadMismatch> {
-        let value: R = codec.decode_checked(payload)?;
+    fn push_payload(&self, codec: Codec, payload: &Payload) -> Result<(), ValidationErrors> {
+        let value: R = decode_validated(codec, payload, self.schema.as_ref())?;
         self.push(Ok(value));
         Ok(())
     }
@@ -581,9 +586,23 @@ impl ProcKind {
     }
 }
 
-type StartFn = dyn Fn(Context, Codec, &Payload) -> Result<Option<Arc<dyn RequestSink>>, PayloadMismatch>
+type StartFn = dyn Fn(
+        Context,
+        Codec,
+        &Payload,
+        &ProcedureSchemas,
+    ) -> Result<Option<Arc<dyn RequestSink>>, ValidationErrors>
     + Send
     + Sync;
+
+/// The schemas a procedure's requests are validated against (see [`Router::schema`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ProcedureSchemas {
+    /// The init.
+    pub(crate) init: Option<Validator>,
+    /// Each request data item (upload, stream).
+    pub(crate) input: Option<Validator>,
+}
 
 /// One registered procedure, type-erased.
 pub(crate) struct Procedure {
@@ -591,6 +610,40 @@ pub(crate) struct Procedure {
     /// Decodes the init and, on success, spawns the handler; returns the request sink
     /// for upload/stream.
     pub(crate) start: Box<StartFn>,
+    /// What requests are validated against.
+    pub(crate) schemas: ProcedureSchemas,
+}
+
+impl From<PayloadMismatch> for ValidationErrors {
+    fn from(m: PayloadMismatch) -> Self {
+        ValidationErrors {
+            total: 1,
+            first: vec![ValidationIssue {
+                path: m.path,
+                message: m.message,
+            }],
+        }
+    }
+}
+
+/// Decodes a request payload; with a schema, checks it first (TypeBox's `Value.Check`
+/// semantics) and decodes from the checked value.
+fn decode_validated<T: DeserializeOwned>(
+    codec: Codec,
+    payload: &Payload,
+    schema: Option<&Validator>,
+) -> Result<T, ValidationErrors> {
+    let Some(schema) = schema else {
+        return Ok(codec.decode_checked(payload)?);
+    };
+    let value: Value = codec.decode_checked(payload)?;
+    schema.validate(&value)?;
+    value.deserialize_into::<T>().map_err(|e| {
+        ValidationErrors::from(PayloadMismatch {
+            path: String::new(),
+            message: e.to_string(),
+        })
+    })
 }
 
 /// Starts a handler task: polls it once right here, in the session task, and spawns
@@ -685,6 +738,8 @@ where
 #[derive(Default)]
 pub struct Router {
     services: HashMap<String, HashMap<String, Procedure>>,
+    /// Schemas given (by [`Router::schema`]) before their handler was registered.
+    pending_schemas: HashMap<(String, String), ProcedureSchemas>,
 }
 
 impl Router {
@@ -693,12 +748,66 @@ impl Router {
         Router::default()
     }
 
-    fn insert(&mut self, service: &str, procedure: &str, proc: Procedure) -> &mut Self {
-        self.services
-            .entry(service.to_string())
-            .or_default()
-            .insert(procedure.to_string(), proc);
+    fn insert(&mut self, service: &str, procedure: &str, mut proc: Procedure) -> &mut Self {
+        let key = (service.to_string(), procedure.to_string());
+        if let Some(schemas) = self.pending_schemas.remove(&key) {
+            proc.schemas = schemas;
+        }
+        let procs = self.services.entry(service.to_string()).or_default();
+        if let Some(old) = procs.get(procedure) {
+            if proc.schemas.init.is_none() && proc.schemas.input.is_none() {
+                proc.schemas = old.schemas.clone();
+            }
+        }
+        procs.insert(procedure.to_string(), proc);
         self
+    }
+
+    /// Validates the requests of every procedure of `service` against `schema_json`
+    /// (a River schema document, as `serializeSchema` writes it; generated code passes
+    /// its `SCHEMA_JSON`), the way the reference server does with TypeBox's
+    /// `Value.Check`: an init that does not match is answered with `INVALID_REQUEST`
+    /// "procedure init failed validation", a request data item with `INVALID_REQUEST`
+    /// "message in requestData position did not match schema" and `extras`
+    /// (`totalErrors`, the first five `{path, message}`). Call it before or after
+    /// registering the handlers.
+    ///
+    /// # Panics
+    ///
+    /// When the schema does not compile (for example a `pattern` the runtime cannot
+    /// evaluate). river-codegen compiles every schema when it generates code, so the
+    /// `SCHEMA_JSON` of generated code always does; use [`Router::try_schema`] for
+    /// schemas from elsewhere.
+    pub fn schema(&mut self, schema_json: &str, service: &str) -> &mut Self {
+        if let Err(e) = self.try_schema(schema_json, service) {
+            panic!("the schema of service `{service}` does not compile: {e}");
+        }
+        self
+    }
+
+    /// [`Router::schema`] that reports a schema it cannot use instead of panicking.
+    pub fn try_schema(
+        &mut self,
+        schema_json: &str,
+        service: &str,
+    ) -> Result<&mut Self, SchemaError> {
+        let doc = crate::validate::parse_document(schema_json)?;
+        for (name, v) in crate::validate::service_validators(&doc, service)? {
+            let schemas = ProcedureSchemas {
+                init: v.init,
+                input: v.input,
+            };
+            let procs = self.services.entry(service.to_string()).or_default();
+            match procs.get_mut(&name) {
+                Some(p) => p.schemas = schemas,
+                None => {
+                    // Remembered for when the handler is registered.
+                    self.pending_schemas
+                        .insert((service.to_string(), name), schemas);
+                }
+            }
+        }
+        Ok(self)
     }
 
     /// Looks up a service; `None` when it does not exist.
@@ -716,19 +825,21 @@ impl Router {
         Fut: Future<Output = Result<O, Failure<E>>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        let start = move |ctx: Context, codec: Codec, init: &Payload| {
-            let init: I = codec.decode_checked(init)?;
-            let h = handler.clone();
-            let c = ctx.clone();
-            spawn_unary(ctx, lazy(move |_| h(c, init)).flatten());
-            Ok(None)
-        };
+        let start =
+            move |ctx: Context, codec: Codec, init: &Payload, schemas: &ProcedureSchemas| {
+                let init: I = decode_validated(codec, init, schemas.init.as_ref())?;
+                let h = handler.clone();
+                let c = ctx.clone();
+                spawn_unary(ctx, lazy(move |_| h(c, init)).flatten());
+                Ok(None)
+            };
         self.insert(
             service,
             procedure,
             Procedure {
                 kind: ProcKind::Rpc,
                 start: Box::new(start),
+                schemas: ProcedureSchemas::default(),
             },
         )
     }
@@ -749,23 +860,28 @@ impl Router {
         Fut: Future<Output = Result<O, Failure<E>>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        let start = move |ctx: Context, codec: Codec, init: &Payload| {
-            let init: I = codec.decode_checked(init)?;
-            let queue = Arc::new(ReqQueue::<R>::new(ctx.inner().session.clone()));
-            let reqs = Requests {
-                queue: queue.clone(),
+        let start =
+            move |ctx: Context, codec: Codec, init: &Payload, schemas: &ProcedureSchemas| {
+                let init: I = decode_validated(codec, init, schemas.init.as_ref())?;
+                let queue = Arc::new(ReqQueue::<R>::new(
+                    ctx.inner().session.clone(),
+                    schemas.input.clone(),
+                ));
+                let reqs = Requests {
+                    queue: queue.clone(),
+                };
+                let h = handler.clone();
+                let c = ctx.clone();
+                spawn_unary(ctx, lazy(move |_| h(c, init, reqs)).flatten());
+                Ok(Some(queue as Arc<dyn RequestSink>))
             };
-            let h = handler.clone();
-            let c = ctx.clone();
-            spawn_unary(ctx, lazy(move |_| h(c, init, reqs)).flatten());
-            Ok(Some(queue as Arc<dyn RequestSink>))
-        };
         self.insert(
             service,
             procedure,
             Procedure {
                 kind: ProcKind::Upload,
                 start: Box::new(start),
+                schemas: ProcedureSchemas::default(),
             },
         )
     }
@@ -786,27 +902,32 @@ impl Router {
         Fut: Future<Output = Result<(), Failure<E>>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        let start = move |ctx: Context, codec: Codec, init: &Payload| {
-            let init: I = codec.decode_checked(init)?;
-            let queue = Arc::new(ReqQueue::<R>::new(ctx.inner().session.clone()));
-            let reqs = Requests {
-                queue: queue.clone(),
+        let start =
+            move |ctx: Context, codec: Codec, init: &Payload, schemas: &ProcedureSchemas| {
+                let init: I = decode_validated(codec, init, schemas.init.as_ref())?;
+                let queue = Arc::new(ReqQueue::<R>::new(
+                    ctx.inner().session.clone(),
+                    schemas.input.clone(),
+                ));
+                let reqs = Requests {
+                    queue: queue.clone(),
+                };
+                let resps = Responses {
+                    ctx: ctx.clone(),
+                    _p: PhantomData,
+                };
+                let h = handler.clone();
+                let c = ctx.clone();
+                spawn_streaming(ctx, lazy(move |_| h(c, init, reqs, resps)).flatten());
+                Ok(Some(queue as Arc<dyn RequestSink>))
             };
-            let resps = Responses {
-                ctx: ctx.clone(),
-                _p: PhantomData,
-            };
-            let h = handler.clone();
-            let c = ctx.clone();
-            spawn_streaming(ctx, lazy(move |_| h(c, init, reqs, resps)).flatten());
-            Ok(Some(queue as Arc<dyn RequestSink>))
-        };
         self.insert(
             service,
             procedure,
             Procedure {
                 kind: ProcKind::Stream,
                 start: Box::new(start),
+                schemas: ProcedureSchemas::default(),
             },
         )
     }
@@ -826,23 +947,25 @@ impl Router {
         Fut: Future<Output = Result<(), Failure<E>>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        let start = move |ctx: Context, codec: Codec, init: &Payload| {
-            let init: I = codec.decode_checked(init)?;
-            let resps = Responses {
-                ctx: ctx.clone(),
-                _p: PhantomData,
+        let start =
+            move |ctx: Context, codec: Codec, init: &Payload, schemas: &ProcedureSchemas| {
+                let init: I = decode_validated(codec, init, schemas.init.as_ref())?;
+                let resps = Responses {
+                    ctx: ctx.clone(),
+                    _p: PhantomData,
+                };
+                let h = handler.clone();
+                let c = ctx.clone();
+                spawn_streaming(ctx, lazy(move |_| h(c, init, resps)).flatten());
+                Ok(None)
             };
-            let h = handler.clone();
-            let c = ctx.clone();
-            spawn_streaming(ctx, lazy(move |_| h(c, init, resps)).flatten());
-            Ok(None)
-        };
         self.insert(
             service,
             procedure,
             Procedure {
                 kind: ProcKind::Subscription,
                 start: Box::new(start),
+                schemas: ProcedureSchemas::default(),
             },
         )
     }

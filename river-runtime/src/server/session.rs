@@ -24,6 +24,7 @@ use crate::message::{
     HEARTBEAT_STREAM_ID, REHANDSHAKE_STREAM_ID,
 };
 use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
+use crate::validate::ValidationErrors;
 
 /// The server side of a WebSocket.
 pub(crate) type Ws = WebSocketStream<super::io::ServerIo>;
@@ -201,13 +202,20 @@ fn invalid_request(message: &str) -> ProtocolError {
     ProtocolError::new(ProtocolErrorCode::InvalidRequest, message)
 }
 
-fn invalid_with_extras(message: &str, mismatch: PayloadMismatch) -> ProtocolError {
+fn invalid_with_extras(message: &str, errors: ValidationErrors) -> ProtocolError {
     ProtocolError::with_extras(
         ProtocolErrorCode::InvalidRequest,
         message,
         Some(InvalidRequestExtras {
-            first_validation_errors: vec![ValidationErrorEntry::from(mismatch)],
-            total_errors: 1,
+            first_validation_errors: errors
+                .first
+                .into_iter()
+                .map(|i| ValidationErrorEntry {
+                    path: i.path,
+                    message: i.message,
+                })
+                .collect(),
+            total_errors: errors.total as u64,
         }),
     )
 }
@@ -998,7 +1006,7 @@ impl SessionTask {
         };
         let ctx = Context::new(self.shared.clone(), stream.clone());
         let inner = ctx.inner().clone();
-        match (proc.start)(ctx, self.codec(), &msg.payload) {
+        match (proc.start)(ctx, self.codec(), &msg.payload, &proc.schemas) {
             Err(_) => {
                 self.send_cancel(id, &invalid_request("procedure init failed validation"));
             }
@@ -1080,11 +1088,11 @@ impl SessionTask {
                     self.close_request(id);
                     return;
                 }
-                Ok(_) => Some(PayloadMismatch {
+                Ok(_) => Some(ValidationErrors::from(PayloadMismatch {
                     path: String::new(),
                     message: "control payload without the closed bit".to_string(),
-                }),
-                Err(m) => Some(m),
+                })),
+                Err(m) => Some(m.into()),
             },
         };
         let Some(entry) = self.streams.get_mut(id) else {

@@ -98,7 +98,15 @@ async fn start(codec: Codec) -> (river_runtime::ServerHandle, Client) {
         .await
         .expect("bind the server");
     let url = format!("ws://{}", handle.local_addr());
-    let inner = river_runtime::Client::builder(url).codec(codec).build();
+    // The project's tests validate what the client sends and receives.
+    let validators = river_runtime::validate::SchemaValidators::compile(
+        river_generated_e2e::example::SCHEMA_JSON,
+    )
+    .expect("the embedded schema compiles");
+    let inner = river_runtime::Client::builder(url)
+        .codec(codec)
+        .validate(validators)
+        .build();
     (handle, Client::new(inner))
 }
 

@@ -367,11 +367,12 @@ pub mod server {
         > + ::std::marker::Send;
     }
 
-    /// Registers every procedure of the `chat` service with `router`, each call handled by `service`.
+    /// Registers every procedure of the `chat` service with `router`, each call handled by `service`. Requests are validated against the schema first (`router.schema(SCHEMA_JSON, …)`), as the reference server validates them.
     pub fn register_chat<S: ChatService>(
         router: &mut ::river_runtime::Router,
         service: ::std::sync::Arc<S>,
     ) {
+        router.schema(super::SCHEMA_JSON, "chat");
         {
             let service = ::std::sync::Arc::clone(&service);
             router
