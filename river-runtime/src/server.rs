@@ -636,6 +636,11 @@ fn decode_validated<T: DeserializeOwned>(
     let Some(schema) = schema else {
         return Ok(codec.decode_checked(payload)?);
     };
+    // A valid payload is checked while parsing and decoded as without a schema; the
+    // decoded `Value` is only needed to report why one is not.
+    if schema.check_encoded(codec, payload) == Some(true) {
+        return Ok(codec.decode_checked(payload)?);
+    }
     let value: Value = codec.decode_checked(payload)?;
     schema.validate(&value)?;
     value.deserialize_into::<T>().map_err(|e| {

@@ -25,6 +25,7 @@ mod compile;
 mod document;
 mod format;
 pub mod pattern;
+mod stream;
 
 pub(crate) use self::document::{parse as parse_document, service_validators};
 pub use self::document::{ProcedureValidators, SchemaValidators};
@@ -32,6 +33,8 @@ pub use self::document::{ProcedureValidators, SchemaValidators};
 use std::fmt;
 use std::sync::Arc;
 
+use crate::codec::Codec;
+use crate::message::Payload;
 use crate::value::Value;
 
 use self::compile::Node;
@@ -134,6 +137,34 @@ impl Validator {
     /// first problem.
     pub fn is_valid(&self, value: &Value) -> bool {
         check::Checker::new(&self.nodes, false).run(value).is_ok()
+    }
+
+    /// Whether an encoded payload matches, decided while parsing it (no [`Value`] is
+    /// built for what the walker understands): `None` when it cannot decide, for
+    /// example for the JSON codec's `Uint8Array` objects; decode and use
+    /// [`Validator::validate`] then. A `Some(false)` also calls for `validate` to
+    /// learn why.
+    pub fn check_encoded(&self, codec: Codec, payload: &Payload) -> Option<bool> {
+        let bytes = payload.as_bytes();
+        let walk = match codec {
+            Codec::Json => {
+                let mut de = serde_json::Deserializer::from_slice(bytes);
+                match stream::walk(&self.nodes, &mut de) {
+                    stream::Walk::Valid if de.end().is_err() => stream::Walk::GiveUp,
+                    w => w,
+                }
+            }
+            Codec::Msgpack => {
+                let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+                de.set_max_depth(crate::codec::MAX_DEPTH);
+                stream::walk(&self.nodes, &mut de)
+            }
+        };
+        match walk {
+            stream::Walk::Valid => Some(true),
+            stream::Walk::Invalid => Some(false),
+            stream::Walk::GiveUp => None,
+        }
     }
 
     /// Checks `value`, reporting every problem.

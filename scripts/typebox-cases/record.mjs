@@ -16,7 +16,7 @@
 // Usage: npm ci && node record.mjs > ../../fixtures/validation/typebox-cases.json
 //
 // Run it with a different TypeBox install (e.g. copy this file next to a
-// `node_modules/typebox@1.1.38`) to compare versions: the output names the
+// `node_modules/typebox@1.4.3`) to compare versions: the output names the
 // TypeBox version it was recorded with.
 
 import { readFileSync } from 'node:fs';

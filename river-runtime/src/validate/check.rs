@@ -71,9 +71,12 @@ pub(super) fn deep_eq(a: &Value, b: &Value) -> bool {
 
 /// A string's length as the reference's TypeBox (1.1.38) measures it: in extended
 /// grapheme clusters (`"😀"`, `"e\u{301}"` and `"🇺🇸"` are each 1).
-fn text_len(s: &str) -> u64 {
+pub(super) fn text_len(s: &str) -> u64 {
     if s.is_ascii() {
         // No combining characters: one cluster per byte, except CR LF.
+        if !s.as_bytes().contains(&b'\r') {
+            return s.len() as u64;
+        }
         return (s.len() - s.matches("\r\n").count()) as u64;
     }
     unicode_segmentation::UnicodeSegmentation::graphemes(s, true).count() as u64
@@ -87,9 +90,14 @@ fn num(n: f64) -> String {
 /// Whether `value` is a multiple of `m`, tolerating binary rounding as TypeBox does
 /// (the quotient within 1e-10 of an integer: `0.3` is a multiple of `0.1`,
 /// `123456789.1` is not).
-fn is_multiple(value: f64, m: f64) -> bool {
+pub(super) fn is_multiple(value: f64, m: f64) -> bool {
     let q = value / m;
     q.is_finite() && (q - q.round()).abs() < 1e-10
+}
+
+/// Whether `value` matches node `idx` (the fast mode, nothing recorded).
+pub(super) fn tree_matches(nodes: &[Node], idx: usize, value: &Value) -> bool {
+    Checker::new(nodes, false).visit(idx, value)
 }
 
 impl<'a> Checker<'a> {
@@ -473,11 +481,58 @@ impl<'a> Checker<'a> {
         ok
     }
 
+    /// The same answer as [`Checker::properties`] in one pass over the object, without
+    /// hashing (objects and schemas are small): each key is looked up in the declared
+    /// properties, and required ones are counted.
+    fn properties_fast(
+        &mut self,
+        p: &super::compile::Properties,
+        mask: u64,
+        obj: &indexmap::IndexMap<String, Value>,
+    ) -> bool {
+        let mut seen = 0u64;
+        for (key, v) in obj {
+            let declared = p.props.iter().position(|(n, _)| n == key);
+            if let Some(i) = declared {
+                seen |= 1 << i;
+                if !self.visit(p.props[i].1, v) {
+                    return false;
+                }
+            }
+            let mut matched = false;
+            for (pattern, sub) in &p.patterns {
+                if pattern.is_match(key) {
+                    matched = true;
+                    if !self.visit(*sub, v) {
+                        return false;
+                    }
+                }
+            }
+            if declared.is_none() && !matched {
+                match p.additional {
+                    Additional::Allow => {}
+                    Additional::Deny => return false,
+                    Additional::Schema(sub) => {
+                        if !self.visit(sub, v) {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        seen & mask == mask && p.required_undeclared.iter().all(|r| obj.contains_key(r))
+    }
+
     fn properties(
         &mut self,
         p: &super::compile::Properties,
         obj: &indexmap::IndexMap<String, Value>,
     ) -> bool {
+        if !self.collect {
+            if let Some(mask) = p.required_mask {
+                return self.properties_fast(p, mask, obj);
+            }
+        }
         let mut ok = true;
         for name in &p.required {
             if !obj.contains_key(name) {

@@ -111,6 +111,11 @@ pub(super) struct Properties {
     pub required: Vec<String>,
     pub patterns: Vec<(Pattern, usize)>,
     pub additional: Additional,
+    /// For the one-pass check (at most 64 properties): bit `i` set when `props[i]` is
+    /// required; `None` when there are more properties than bits.
+    pub required_mask: Option<u64>,
+    /// Required names that `props` does not declare.
+    pub required_undeclared: Vec<String>,
 }
 
 /// One schema: the kinds it accepts (`None`: any) and its other keywords.
@@ -498,11 +503,25 @@ impl Compiler {
             Some(Json::Bool(false)) => Additional::Deny,
             Some(s) => Additional::Schema(self.node(s, &format!("{path}/additionalProperties"))?),
         };
+        let required_mask = (props.len() <= 64).then(|| {
+            props
+                .iter()
+                .enumerate()
+                .filter(|(_, (name, _))| required.contains(name))
+                .fold(0u64, |mask, (i, _)| mask | (1 << i))
+        });
+        let required_undeclared = required
+            .iter()
+            .filter(|r| !props.iter().any(|(n, _)| n == *r))
+            .cloned()
+            .collect();
         kw.push(Keyword::Properties(Box::new(Properties {
             props,
             required,
             patterns,
             additional,
+            required_mask,
+            required_undeclared,
         })));
         Ok(())
     }
