@@ -209,7 +209,12 @@ fn is_uri(s: &str, iri: bool) -> bool {
 /// TypeBox 1.1.38's `url`: http, https or ftp, with a host.
 fn is_url(s: &str) -> bool {
     match scheme_len(s) {
-        Some(n) if matches!(s[..n].to_ascii_lowercase().as_str(), "http" | "https" | "ftp") => {
+        Some(n)
+            if matches!(
+                s[..n].to_ascii_lowercase().as_str(),
+                "http" | "https" | "ftp"
+            ) =>
+        {
             s[n + 1..]
                 .strip_prefix("//")
                 .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
