@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::Diagnostic;
 use crate::generate::{generate, Options};
 
-/// Why [`Builder::compile`] failed.
-#[derive(Debug)]
+/// Why [`Builder::compile`] failed. Both `Display` and `Debug` print one clear line
+/// (`schemas/x.json: services.a.procedures.b.init: …`), so a build script that returns
+/// it from `main` shows the same message as the CLI.
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
@@ -55,6 +56,12 @@ impl fmt::Display for Error {
                 dir.display()
             ),
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -202,4 +209,22 @@ pub fn write_if_changed(path: &Path, text: &str) -> Result<bool, Error> {
     }
     std::fs::write(path, text).map_err(io)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_prints_the_same_clear_line_as_display() {
+        let e = Error::Schema {
+            path: PathBuf::from("schemas/x.json"),
+            diagnostic: Diagnostic::new("services.a.procedures.b.init", "bad"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "schemas/x.json: services.a.procedures.b.init: bad"
+        );
+        assert_eq!(format!("{e:?}"), e.to_string());
+    }
 }

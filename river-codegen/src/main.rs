@@ -209,7 +209,12 @@ fn run_generate(
             path.display()
         ));
     }
-    write_if_changed(&path, &text).map_err(|e| e.to_string())?;
+    let wrote = write_if_changed(&path, &text).map_err(|e| e.to_string())?;
+    eprintln!(
+        "{} {}",
+        if wrote { "wrote" } else { "unchanged:" },
+        path.display()
+    );
     Ok(())
 }
 
@@ -263,7 +268,17 @@ fn run_generate_crate(
             list.join("\n")
         ));
     }
-    write_crate(dir, &files, force).map_err(|e| e.to_string())?;
+    let written = write_crate(dir, &files, force).map_err(|e| e.to_string())?;
+    for path in &written {
+        eprintln!("wrote {}", path.display());
+    }
+    eprintln!(
+        "{}: {} of {} files written ({} unchanged)",
+        dir.display(),
+        written.len(),
+        files.len(),
+        files.len() - written.len()
+    );
     Ok(())
 }
 

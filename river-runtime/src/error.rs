@@ -301,17 +301,19 @@ impl<E> RiverError<E> {
     }
 }
 
-impl<E: fmt::Debug> fmt::Display for RiverError<E> {
+/// One line: a service error as its own `Display` (`CODE: message` for generated and
+/// [`AnyServiceError`] types), the others prefixed with their kind.
+impl<E: fmt::Display> fmt::Display for RiverError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RiverError::Service(e) => write!(f, "service error: {e:?}"),
+            RiverError::Service(e) => write!(f, "{e}"),
             RiverError::Protocol(p) => write!(f, "protocol error: {p}"),
             RiverError::Transport(t) => write!(f, "transport error: {t}"),
         }
     }
 }
 
-impl<E: fmt::Debug> std::error::Error for RiverError<E> {
+impl<E: fmt::Debug + fmt::Display> std::error::Error for RiverError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             RiverError::Transport(t) => Some(t),
@@ -531,5 +533,30 @@ impl std::error::Error for Error {
         self.source
             .as_ref()
             .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_displays_as_one_clear_line() {
+        let service: RiverError<AnyServiceError> = RiverError::Service(AnyServiceError {
+            code: "NOPE".into(),
+            message: "no".into(),
+            extras: None,
+        });
+        assert_eq!(service.to_string(), "NOPE: no");
+        let protocol: RiverError<AnyServiceError> =
+            RiverError::Protocol(ProtocolError::new(ProtocolErrorCode::Cancel, "stopped"));
+        assert_eq!(protocol.to_string(), "protocol error: CANCEL: stopped");
+        let transport: RiverError<AnyServiceError> =
+            RiverError::Transport(Error::closed("transport is closed"));
+        assert!(
+            transport.to_string().starts_with("transport error: "),
+            "{transport}"
+        );
+        assert!(!transport.to_string().contains('{'), "{transport}");
     }
 }

@@ -88,7 +88,20 @@ impl Default for BackoffOptions {
     }
 }
 
-/// Client configuration.
+/// Client configuration. Start from `default()` and use the setters:
+///
+/// ```
+/// use std::time::Duration;
+/// use river_runtime::{ClientOptions, SessionOptions};
+///
+/// let options = ClientOptions::default()
+///     .connection_timeout(Duration::from_secs(2))
+///     .session(SessionOptions::default().heartbeat_interval(Duration::from_millis(500)));
+/// assert_eq!(options.connection_timeout, Duration::from_secs(2));
+/// assert_eq!(options.session.heartbeat_interval, Duration::from_millis(500));
+/// let client = river_runtime::Client::builder("ws://127.0.0.1:8080").options(options);
+/// # drop(client);
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ClientOptions {
@@ -116,7 +129,16 @@ impl Default for ClientOptions {
     }
 }
 
-/// Server configuration.
+/// Server configuration. Start from `default()` and use the setters:
+///
+/// ```
+/// use river_runtime::ServerOptions;
+///
+/// let options = ServerOptions::default().max_sessions(100).max_streams_per_session(32);
+/// assert_eq!(options.max_sessions, 100);
+/// let builder = river_runtime::Server::builder().options(options);
+/// # drop(builder);
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ServerOptions {
@@ -145,3 +167,54 @@ impl Default for ServerOptions {
         }
     }
 }
+
+/// `pub fn field(mut self, value) -> Self` for each listed field: the structs are
+/// `#[non_exhaustive]`, so outside this crate they are built from `default()` and
+/// these setters.
+macro_rules! setters {
+    ($ty:ident { $($field:ident: $t:ty),* $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets [`", stringify!($field), "`](", stringify!($ty), "::", stringify!($field), ").")]
+                pub fn $field(mut self, value: $t) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters!(SessionOptions {
+    heartbeat_interval: Duration,
+    heartbeats_until_dead: u32,
+    session_disconnect_grace: Duration,
+    handshake_timeout: Duration,
+    enable_transparent_session_reconnects: bool,
+    send_buffer_high_water_mark: usize,
+    read_queue_capacity: usize,
+});
+
+setters!(BackoffOptions {
+    base_interval: Duration,
+    max_jitter: Duration,
+    max_backoff: Duration,
+    attempt_budget_capacity: u32,
+    budget_restore_interval: Duration,
+});
+
+setters!(ClientOptions {
+    session: SessionOptions,
+    backoff: BackoffOptions,
+    connection_timeout: Duration,
+    connect_on_invoke: bool,
+    reconnect_on_connection_drop: bool,
+});
+
+setters!(ServerOptions {
+    session: SessionOptions,
+    max_cancelled_stream_tombstones_per_session: usize,
+    max_frame_size: usize,
+    max_streams_per_session: usize,
+    max_sessions: usize,
+});
