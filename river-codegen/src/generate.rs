@@ -107,20 +107,24 @@ pub(crate) fn render(
     };
     let mut items = quote! {
         /// The River schema this code was generated from (as `serializeSchema` writes it).
+        #[allow(dead_code)]
         pub const SCHEMA_JSON: &str = #schema_value;
 
         /// The payload types of every procedure: `…Init`, `…Input`, `…Output` and
         /// `…Error` per procedure, named after the service and the procedure.
         #[rustfmt::skip]
+        #[allow(dead_code, clippy::enum_variant_names)]
         pub mod types {
             #types_body
         }
     };
     // Generated code is laid out by prettyplease; `cargo fmt` must not rewrite it (that
     // would be drift for `--check`).
+    // `dead_code` is allowed so that a crate using some procedures of a file included in
+    // a private module gets no warnings for the others.
     let gate = |feature: &str| match layout {
-        Layout::File => quote!(#[rustfmt::skip]),
-        Layout::Crate => quote!(#[cfg(feature = #feature)] #[rustfmt::skip]),
+        Layout::File => quote!(#[rustfmt::skip] #[allow(dead_code)]),
+        Layout::Crate => quote!(#[cfg(feature = #feature)] #[rustfmt::skip] #[allow(dead_code)]),
     };
     if options.client {
         items.extend(gate("client"));

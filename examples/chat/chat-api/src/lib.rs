@@ -37,11 +37,13 @@ async fn call(init: chat_api::types::ChatPostInit) -> Result<(), Box<dyn std::er
 #![deny(missing_docs)]
 
 /// The River schema this code was generated from (as `serializeSchema` writes it).
+#[allow(dead_code)]
 pub const SCHEMA_JSON: &str = ::std::include_str!("../schema.json");
 
 /// The payload types of every procedure: `…Init`, `…Input`, `…Output` and
 /// `…Error` per procedure, named after the service and the procedure.
 #[rustfmt::skip]
+#[allow(dead_code, clippy::enum_variant_names)]
 pub mod types {
     use ::river_runtime::__private::serde;
 
@@ -190,6 +192,7 @@ pub mod types {
 
 #[cfg(feature = "client")]
 #[rustfmt::skip]
+#[allow(dead_code)]
 /// Typed client: `Client` and one client per service.
 pub mod client {
     use super::types;
@@ -311,6 +314,7 @@ pub mod client {
 
 #[cfg(feature = "server")]
 #[rustfmt::skip]
+#[allow(dead_code)]
 /// Server side: one trait per service and a function registering an
 /// implementation with a `river_runtime::Router`.
 pub mod server {
