@@ -145,7 +145,8 @@ pub(crate) fn render(
 }
 
 /// JSON text without the whitespace between tokens. Inside strings, text-direction
-/// and control characters become `\uXXXX` escapes (the same JSON value), so the text
+/// and control characters become `\u` escapes with four hex digits (the same JSON
+/// value), so the text
 /// is safe in a Rust literal (rustc denies bidi characters in literals).
 pub(crate) fn minify_json(json: &str) -> String {
     let mut out = String::with_capacity(json.len());

@@ -10,7 +10,8 @@ use proc_macro2::{Ident, TokenTree};
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 
-use crate::types::SERDE_PATH;
+/// The path that generated code uses for serde.
+pub(crate) const SERDE_PATH: &str = "::river_runtime::__private::serde";
 
 /// Applies every fix to typify's output (the items of the `types` module).
 pub(crate) fn tidy_typify_items(file: &mut syn::File, open_empty: &BTreeSet<String>) {

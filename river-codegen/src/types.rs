@@ -30,9 +30,6 @@ pub const RESERVED_ERROR_CODES: [&str; 4] = [
     "CANCEL",
 ];
 
-/// The path that generated code uses for serde.
-pub(crate) const SERDE_PATH: &str = "::river_runtime::__private::serde";
-
 /// All generated types of a schema.
 #[derive(Clone, Debug)]
 pub struct TypeSet {

@@ -415,11 +415,12 @@ impl Error {
         Error::new(Kind::Limit, message)
     }
 
-    /// A payload did not match its schema; `errors` (the source) says where.
-    pub fn validation(
-        message: impl Into<String>,
-        errors: crate::validate::ValidationErrors,
-    ) -> Self {
+    /// A payload did not match its schema; `errors` (the source, in practice the
+    /// validator's `ValidationErrors`) says where.
+    pub fn validation<V>(message: impl Into<String>, errors: V) -> Self
+    where
+        V: std::error::Error + Send + Sync + 'static,
+    {
         let message = format!("{}: {errors}", message.into());
         Error::new(Kind::Validation, message).with_source(errors)
     }
@@ -501,7 +502,7 @@ impl Error {
         self.kind == Kind::Limit
     }
     /// Whether a payload did not match its schema (see `ClientBuilder::validate`); the
-    /// [`ValidationErrors`](crate::validate::ValidationErrors) are the `source()`.
+    /// validator's `ValidationErrors` are the `source()`.
     pub fn is_validation(&self) -> bool {
         self.kind == Kind::Validation
     }

@@ -29,7 +29,8 @@ pub struct ProcedureValidators {
 /// Cheap to clone.
 #[derive(Clone, Debug, Default)]
 pub struct SchemaValidators {
-    procedures: Arc<HashMap<(String, String), ProcedureValidators>>,
+    /// Service → procedure → validators (nested, so lookups need no allocation).
+    procedures: Arc<HashMap<String, HashMap<String, ProcedureValidators>>>,
 }
 
 impl SchemaValidators {
@@ -38,9 +39,8 @@ impl SchemaValidators {
         let doc = parse(schema_json)?;
         let mut procedures = HashMap::new();
         for service in service_names(&doc) {
-            for (name, v) in service_validators(&doc, &service)? {
-                procedures.insert((service.clone(), name), v);
-            }
+            let procs = service_validators(&doc, &service)?.into_iter().collect();
+            procedures.insert(service, procs);
         }
         Ok(SchemaValidators {
             procedures: Arc::new(procedures),
@@ -49,10 +49,7 @@ impl SchemaValidators {
 
     /// The validators of `service.procedure`, if the document has it.
     pub fn get(&self, service: &str, procedure: &str) -> Option<&ProcedureValidators> {
-        // Allocation-free lookup would need a borrowed key type; calls are not hot
-        // enough to matter next to encoding the payload twice.
-        self.procedures
-            .get(&(service.to_string(), procedure.to_string()))
+        self.procedures.get(service)?.get(procedure)
     }
 }
 

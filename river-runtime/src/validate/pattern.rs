@@ -3,7 +3,7 @@
 //!
 //! The translation keeps JavaScript's meaning where the two differ: `\d`, `\w` and
 //! `\b` are ASCII-only in JavaScript, `.` does not match `\r`, `\u2028` or `\u2029`,
-//! `\uXXXX` is a code unit escape and `[^]` matches anything. What the `regex` crate
+//! a `\u` escape with four hex digits is a code unit and `[^]` matches anything. What the `regex` crate
 //! cannot express (lookaround, backreferences) is an error naming the construct, so a
 //! schema that uses it fails when it is compiled, not when a request arrives.
 
@@ -113,7 +113,7 @@ pub fn translate(source: &str) -> Result<String, String> {
                     }
                     c => {
                         // An escaped symbol is that symbol.
-                        if regex_syntax_meta(c) {
+                        if needs_escape(c) {
                             out.push('\\');
                         }
                         out.push(c);
@@ -172,11 +172,7 @@ pub fn translate(source: &str) -> Result<String, String> {
 }
 
 /// Characters the `regex` crate needs escaped to be literal.
-fn regex_syntax_meta(c: char) -> bool {
-    regex_syntax_escape(c)
-}
-
-fn regex_syntax_escape(c: char) -> bool {
+fn needs_escape(c: char) -> bool {
     matches!(
         c,
         '\\' | '.'
