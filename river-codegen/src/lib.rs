@@ -31,6 +31,7 @@ pub mod normalize;
 pub mod package;
 mod plan;
 pub mod schema;
+pub mod shapes;
 pub mod types;
 
 pub use builder::{compile, configure, Builder, Error};

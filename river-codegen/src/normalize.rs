@@ -42,6 +42,7 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{json, Map, Value};
 
 use crate::diagnostic::{join, Diagnostic};
+use crate::shapes::{Anchor, NodeId, Place, ShapeKind, Shapes, Word};
 
 /// Synthetic definition replaced by `::river_runtime::Bytes` (`Uint8Array`).
 pub const BYTES_DEF: &str = "RiverRuntimeBytes";
@@ -204,16 +205,23 @@ pub struct Normalized {
 }
 
 /// Normalizes one payload schema; see the module documentation.
+///
+/// Named types below the root go to `shapes` and appear here as `$ref`s to placeholder
+/// names until [`Shapes::finish`] names them; apply its [`crate::shapes::SharedTypes`] to
+/// the result.
 pub fn normalize(
     schema: &Value,
     ctx: &Context<'_>,
     names: &mut NameRegistry,
+    shapes: &mut Shapes,
 ) -> Result<Normalized, Diagnostic> {
     let mut scan = Scan::default();
     scan.walk(schema, ctx.path, &mut Vec::new(), true);
     let mut n = Normalizer {
         ctx,
         names,
+        shapes,
+        preferred: HashMap::new(),
         refs: HashMap::new(),
         hoisted_ids: HashMap::new(),
         queued: HashSet::new(),
@@ -226,10 +234,13 @@ pub fn normalize(
         n.queue_def(ctx.name.to_string(), strip_id(schema), ctx.path.to_string());
         ref_to(ctx.name)
     } else {
-        n.norm(schema, ctx.path, Title::claimed(ctx.name))?
+        let mut t = n.claimed(ctx.name);
+        t.root = true;
+        n.norm(schema, ctx.path, t)?
     };
     while let Some((name, raw, path)) = n.queue.pop_front() {
-        let v = n.norm(&raw, &path, Title::claimed(&name))?;
+        let t = n.claimed(&name);
+        let v = n.norm(&raw, &path, t)?;
         n.out.definitions.push((name, v));
     }
     n.out.root = root;
@@ -316,33 +327,25 @@ fn ref_to(name: &str) -> Value {
     json!({ "$ref": format!("#/definitions/{name}") })
 }
 
-/// A title for a node: either already claimed (payload roots, definitions) or a base
-/// name to claim if the node becomes a named type.
+/// How a node is named: payload roots and definitions have a claimed name; any other
+/// node that becomes a named type is a shared shape named after its place.
 #[derive(Clone, Debug)]
 struct Title {
-    base: String,
-    claimed: bool,
-}
-
-impl Title {
-    fn claimed(name: &str) -> Self {
-        Title {
-            base: name.to_string(),
-            claimed: true,
-        }
-    }
-
-    fn child(&self, word: &str) -> Title {
-        Title {
-            base: type_name(&[&self.base, word]),
-            claimed: false,
-        }
-    }
+    node: NodeId,
+    claimed: Option<String>,
+    /// The payload itself (not a definition hoisted out of it).
+    root: bool,
+    /// A union member or intersection part: named, but written inline.
+    inline: bool,
+    place: Place,
 }
 
 struct Normalizer<'a, 'c> {
     ctx: &'a Context<'c>,
     names: &'a mut NameRegistry,
+    shapes: &'a mut Shapes,
+    /// The schema's own `title` (or `$id`) of nodes being normalized.
+    preferred: HashMap<NodeId, String>,
     /// Reference string → definition name.
     refs: HashMap<String, String>,
     /// Hoisted `$id` → definition name.
@@ -446,17 +449,99 @@ impl Normalizer<'_, '_> {
         None
     }
 
-    fn title(&mut self, t: &Title) -> String {
-        let name = if t.claimed {
-            t.base.clone()
-        } else {
-            self.names.claim(&t.base)
-        };
-        self.out.titles.push(name.clone());
-        name
+    /// The title of a payload root or definition named `name`.
+    fn claimed(&mut self, name: &str) -> Title {
+        let node = self.shapes.node();
+        self.shapes.resolve_named(node, name);
+        Title {
+            node,
+            claimed: Some(name.to_string()),
+            root: false,
+            inline: false,
+            place: Place {
+                anchor: Anchor::Named(name.to_string()),
+                words: Vec::new(),
+            },
+        }
+    }
+
+    /// The title of a child of `t`, reached through `word`.
+    fn child(&mut self, t: &Title, word: &str) -> Title {
+        let structural = word == "Value"
+            || ["Item", "Part", "Variant"].iter().any(|p| {
+                word.strip_prefix(p)
+                    .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+            });
+        Title {
+            node: self.shapes.node(),
+            claimed: None,
+            root: false,
+            inline: false,
+            place: Place {
+                anchor: Anchor::Node(t.node),
+                words: vec![Word {
+                    text: word.to_string(),
+                    structural,
+                }],
+            },
+        }
+    }
+
+    /// Names a node that becomes a Rust type: a claimed title stays inline; any other
+    /// node becomes (or reuses) a shared shape and is replaced by a `$ref` to it.
+    fn named(&mut self, mut node: Map<String, Value>, t: &Title, open_empty: bool) -> Value {
+        match &t.claimed {
+            Some(_) if t.root => {
+                // A payload root is shared too: identical payloads become one type, and
+                // the payload's name an alias of it when the type is named otherwise.
+                let kind = ShapeKind {
+                    preferred: self.preferred.remove(&t.node),
+                    open_empty,
+                    inline: false,
+                };
+                self.shapes.intern(t.node, &t.place, node, kind)
+            }
+            Some(name) => {
+                let mut out = Map::new();
+                out.insert("title".into(), name.clone().into());
+                out.append(&mut node);
+                self.out.titles.push(name.clone());
+                if open_empty {
+                    self.out.open_empty_structs.push(name.clone());
+                }
+                Value::Object(out)
+            }
+            None => {
+                let kind = ShapeKind {
+                    preferred: self.preferred.remove(&t.node),
+                    open_empty,
+                    inline: t.inline,
+                };
+                self.shapes.intern(t.node, &t.place, node, kind)
+            }
+        }
     }
 
     fn norm(&mut self, node: &Value, path: &str, t: Title) -> Result<Value, Diagnostic> {
+        let (id, place) = (t.node, t.place.clone());
+        if let Some(p) = node
+            .get("title")
+            .or_else(|| {
+                node.get("$id")
+                    .filter(|id| id.as_str().is_some_and(|s| !is_t_id(s)))
+            })
+            .and_then(Value::as_str)
+            .filter(|p| p.chars().any(|c| c.is_ascii_alphabetic()))
+        {
+            self.preferred.entry(id).or_insert_with(|| p.to_string());
+        }
+        let out = self.norm_node(node, path, t);
+        self.preferred.remove(&id);
+        self.shapes.resolve_path(id, &place);
+        out
+    }
+
+    fn norm_node(&mut self, node: &Value, path: &str, t: Title) -> Result<Value, Diagnostic> {
         let m = match node {
             Value::Object(m) => m,
             Value::Bool(true) => return Ok(ref_to(VALUE_DEF)),
@@ -547,6 +632,10 @@ impl Normalizer<'_, '_> {
             return self.union(members, &join(path, key), t, desc);
         }
         if let Some(Value::Array(parts)) = m.get("allOf") {
+            if let Some(merged) = merge_objects(m, parts) {
+                // One struct with every part's fields: no `Part0`/`Part1` types.
+                return self.object(&merged, path, t, desc);
+            }
             return self.intersection(parts, &join(path, "allOf"), t, desc);
         }
         if let Some(values) = m.get("enum") {
@@ -610,8 +699,12 @@ impl Normalizer<'_, '_> {
     }
 
     fn never(&mut self, t: &Title, desc: Option<&str>) -> Value {
-        let title = self.title(t);
-        with_desc(json!({"not": {}, "title": title}), desc)
+        let mut m = Map::new();
+        m.insert("not".into(), json!({}));
+        if let Some(d) = desc {
+            m.insert("description".into(), d.into());
+        }
+        self.named(m, t, false)
     }
 
     fn literal(&mut self, c: &Value, ty: Option<&str>, desc: Option<&str>) -> Value {
@@ -692,16 +785,21 @@ impl Normalizer<'_, '_> {
             if !used_words.insert(type_name(&[&word])) {
                 word = format!("{word} Variant{i}");
             }
-            out.push(self.norm(v, p, t.child(&word))?);
+            let mut ct = self.child(&t, &word);
+            ct.inline = true;
+            out.push(self.norm(v, p, ct)?);
         }
-        let title = self.title(&t);
         let mut u = Map::new();
-        u.insert("title".into(), title.into());
         if let Some(d) = desc {
             u.insert("description".into(), d.into());
         }
+        let nullable = out.len() == 2 && out.iter().any(|v| *v == json!({"type": "null"}));
         u.insert("anyOf".into(), Value::Array(out));
-        Ok(Value::Object(u))
+        if nullable && t.claimed.is_none() {
+            // `T | null` is `Option<T>`, not a type of its own.
+            return Ok(Value::Object(u));
+        }
+        Ok(self.named(u, &t, false))
     }
 
     fn intersection(
@@ -719,16 +817,16 @@ impl Normalizer<'_, '_> {
         }
         let mut out = Vec::new();
         for (i, p) in parts.iter().enumerate() {
-            out.push(self.norm(p, &join(path, &i.to_string()), t.child(&format!("Part{i}")))?);
+            let mut ct = self.child(&t, &format!("Part{i}"));
+            ct.inline = true;
+            out.push(self.norm(p, &join(path, &i.to_string()), ct)?);
         }
-        let title = self.title(&t);
         let mut u = Map::new();
-        u.insert("title".into(), title.into());
         if let Some(d) = desc {
             u.insert("description".into(), d.into());
         }
         u.insert("allOf".into(), Value::Array(out));
-        Ok(Value::Object(u))
+        Ok(self.named(u, &t, false))
     }
 
     fn enumeration(
@@ -761,11 +859,13 @@ impl Normalizer<'_, '_> {
                 };
                 return Ok(json!({"type": "string", "description": d}));
             }
-            let title = self.title(&t);
-            return Ok(with_desc(
-                json!({"type": "string", "enum": values, "title": title}),
-                desc,
-            ));
+            let mut m = Map::new();
+            m.insert("type".into(), "string".into());
+            m.insert("enum".into(), Value::Array(values));
+            if let Some(d) = desc {
+                m.insert("description".into(), d.into());
+            }
+            return Ok(self.named(m, &t, false));
         }
         // Mixed or non-string values: a union of literals.
         let members: Vec<Value> = values.iter().map(|v| json!({ "const": v })).collect();
@@ -791,7 +891,16 @@ impl Normalizer<'_, '_> {
                 .as_object()
                 .ok_or_else(|| Diagnostic::new(&props_path, "`properties` must be an object"))?;
             for (k, v) in p {
-                let child = self.norm(v, &join(&props_path, k), t.child(k))?;
+                let ct = self.child(&t, k);
+                let mut child = self.norm(v, &join(&props_path, k), ct)?;
+                // A shared type's doc is the type's; the field keeps its own.
+                if let (Some(d), Value::Object(c)) =
+                    (v.get("description").and_then(Value::as_str), &mut child)
+                {
+                    if c.len() == 1 && c.contains_key("$ref") {
+                        c.insert("description".into(), d.into());
+                    }
+                }
                 props.insert(k.clone(), child);
             }
         }
@@ -829,11 +938,13 @@ impl Normalizer<'_, '_> {
             0 => None,
             1 => {
                 let (p, v) = &value_schemas[0];
-                Some(self.norm(v, p, t.child("Value"))?)
+                let ct = self.child(&t, "Value");
+                Some(self.norm(v, p, ct)?)
             }
             _ => {
                 let members: Vec<Value> = value_schemas.iter().map(|(_, v)| v.clone()).collect();
-                Some(self.norm(&json!({ "anyOf": members }), path, t.child("Value"))?)
+                let ct = self.child(&t, "Value");
+                Some(self.norm(&json!({ "anyOf": members }), path, ct)?)
             }
         };
         let is_map = props.is_empty() && value_schema.is_some();
@@ -874,10 +985,8 @@ impl Normalizer<'_, '_> {
                 ));
             }
         }
-        let title = self.title(&t);
         let mut out = Map::new();
         out.insert("type".into(), "object".into());
-        out.insert("title".into(), title.clone().into());
         if let Some(d) = desc {
             out.insert("description".into(), d.into());
         }
@@ -886,17 +995,16 @@ impl Normalizer<'_, '_> {
         }
         let empty = props.is_empty();
         out.insert("properties".into(), Value::Object(props));
+        let mut open_empty = false;
         if let Some(vs) = value_schema {
             out.insert("additionalProperties".into(), vs);
         } else if closed || empty {
             // An empty object must be closed for typify to emit `struct X {}`; unless the
             // schema asked for that, the struct is reopened after generation.
             out.insert("additionalProperties".into(), Value::Bool(false));
-            if empty && !closed {
-                self.out.open_empty_structs.push(title);
-            }
+            open_empty = empty && !closed;
         }
-        Ok(Value::Object(out))
+        Ok(self.named(out, &t, open_empty))
     }
 
     fn array(
@@ -921,11 +1029,8 @@ impl Normalizer<'_, '_> {
             let base = join(path, key);
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
-                out.push(self.norm(
-                    item,
-                    &join(&base, &i.to_string()),
-                    t.child(&format!("Item{i}")),
-                )?);
+                let ct = self.child(&t, &format!("Item{i}"));
+                out.push(self.norm(item, &join(&base, &i.to_string()), ct)?);
             }
             let n = out.len();
             return Ok(with_desc(
@@ -935,7 +1040,8 @@ impl Normalizer<'_, '_> {
         }
         let items = match m.get("items") {
             Some(items @ (Value::Object(_) | Value::Bool(_))) => {
-                self.norm(items, &join(path, "items"), t.child("Item"))?
+                let ct = self.child(&t, "Item");
+                self.norm(items, &join(path, "items"), ct)?
             }
             _ => ref_to(VALUE_DEF),
         };
@@ -969,6 +1075,67 @@ fn with_desc(mut v: Value, desc: Option<&str>) -> Value {
         o.insert("description".into(), d.into());
     }
     v
+}
+
+/// An intersection of plain objects as one object (`Type.Intersect` of `Type.Object`s):
+/// every part's properties and required keys, closed when the intersection is.
+/// `None` when a part is anything else or two parts give one property different schemas.
+fn merge_objects(m: &Map<String, Value>, parts: &[Value]) -> Option<Map<String, Value>> {
+    const PLAIN: &[&str] = &[
+        "type",
+        "properties",
+        "required",
+        "description",
+        "title",
+        "additionalProperties",
+    ];
+    let mut props = Map::new();
+    let mut required: Vec<Value> = Vec::new();
+    let own = m.get("properties").map(|_| m);
+    for part in parts.iter().filter_map(Value::as_object).chain(own) {
+        let plain_part = std::ptr::eq(part, m) || part.keys().all(|k| PLAIN.contains(&k.as_str()));
+        let is_object = part.get("type").is_none_or(|t| t == "object")
+            && part.get("properties").is_some_and(Value::is_object)
+            && !matches!(part.get("additionalProperties"), Some(Value::Object(_)));
+        if !plain_part || !is_object {
+            return None;
+        }
+        for (k, v) in part.get("properties")?.as_object()? {
+            match props.get(k) {
+                Some(existing) if existing != v => return None,
+                Some(_) => {}
+                None => {
+                    props.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        for r in part
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !required.contains(r) {
+                required.push(r.clone());
+            }
+        }
+    }
+    if parts.len() != parts.iter().filter(|p| p.is_object()).count() {
+        return None;
+    }
+    let mut out = Map::new();
+    out.insert("type".into(), "object".into());
+    if let Some(d) = m.get("description") {
+        out.insert("description".into(), d.clone());
+    }
+    out.insert("properties".into(), Value::Object(props));
+    out.insert("required".into(), Value::Array(required));
+    let closed = m.get("unevaluatedProperties") == Some(&Value::Bool(false))
+        || m.get("additionalProperties") == Some(&Value::Bool(false));
+    if closed {
+        out.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    Some(out)
 }
 
 fn flatten_union<'v>(members: &'v [Value], path: &str, out: &mut Vec<(String, &'v Value)>) {
@@ -1056,10 +1223,13 @@ fn variant_word(v: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// Normalizes one payload, names its shapes and puts them back inline, so that
+    /// tests see one tree with every title.
     fn run(schema: Value, position: Position) -> Result<Normalized, Diagnostic> {
         let mut names = NameRegistry::new();
+        let mut shapes = Shapes::new();
         let name = names.claim("SvcProcInit");
-        normalize(
+        let mut n = normalize(
             &schema,
             &Context {
                 path: "services.svc.procedures.proc.init",
@@ -1068,7 +1238,32 @@ mod tests {
                 doc: None,
             },
             &mut names,
-        )
+            &mut shapes,
+        )?;
+        let shared = shapes.finish(&mut names);
+        let defs: HashMap<String, Value> = shared.definitions.iter().cloned().collect();
+        fn inline(v: &mut Value, defs: &HashMap<String, Value>) {
+            if let Some(Value::String(r)) = v.get("$ref") {
+                if let Some(d) = r.strip_prefix("#/definitions/").and_then(|n| defs.get(n)) {
+                    *v = d.clone();
+                }
+            }
+            match v {
+                Value::Object(m) => m.values_mut().for_each(|c| inline(c, defs)),
+                Value::Array(a) => a.iter_mut().for_each(|c| inline(c, defs)),
+                _ => {}
+            }
+        }
+        shared.apply(&mut n.root);
+        inline(&mut n.root, &defs);
+        for (_, d) in &mut n.definitions {
+            shared.apply(d);
+            inline(d, &defs);
+        }
+        n.titles
+            .extend(shared.definitions.iter().map(|(k, _)| k.clone()));
+        n.open_empty_structs.extend(shared.open_empty_structs);
+        Ok(n)
     }
 
     fn root(schema: Value) -> Value {
@@ -1248,12 +1443,60 @@ mod tests {
         let r = root(
             json!({"type":"object","allOf":[{"type":"object","required":["a"],"properties":{"a":{"type":"string"}}},{"type":"object","required":["b"],"properties":{"b":{"type":"number"}}}]}),
         );
+        // Plain objects merge into one struct: no `Part` types.
         assert_eq!(r["title"], "SvcProcInit");
+        assert!(r.get("allOf").is_none(), "{r}");
+        assert_eq!(r["required"], json!(["a", "b"]));
+        assert_eq!(r["properties"]["b"], json!({"type": "number"}));
+        // Anything else stays an intersection of parts.
+        let r = root(
+            json!({"allOf":[{"type":"object","required":["a"],"properties":{"a":{"type":"string"}}},{"anyOf":[{"type":"object","properties":{"k":{"type":"string","const":"x"}}},{"type":"object","properties":{"k":{"type":"string","const":"y"}}}]}]}),
+        );
         assert_eq!(r["allOf"][1]["title"], "SvcProcInitPart1");
+        // Two parts giving one property different schemas do not merge.
+        let r = root(
+            json!({"allOf":[{"type":"object","properties":{"a":{"type":"string"}}},{"type":"object","properties":{"a":{"type":"number"}}}]}),
+        );
+        assert_eq!(r["allOf"][0]["title"], "SvcProcInitPart0");
         assert_eq!(
             root(json!({"not":{}})),
             json!({"not":{},"title":"SvcProcInit"})
         );
+    }
+
+    #[test]
+    fn identical_shapes_share_one_type_named_after_their_places() {
+        let status = json!({"type":"string","enum":["online","away"]});
+        let content = json!({"anyOf":[
+            {"type":"object","required":["kind","text"],"properties":{"kind":{"type":"string","const":"text"},"text":{"type":"string"}}},
+            {"type":"object","required":["kind","url"],"properties":{"kind":{"type":"string","const":"image"},"url":{"type":"string"}}}
+        ]});
+        let msg = json!({"type":"object","required":["content"],"properties":{"content":content}});
+        let r = root(json!({"type":"object","properties":{
+            "status": status, "me": {"type":"object","properties":{"status": status}},
+            "last": msg, "history": {"type":"array","items": msg},
+            "other": {"type":"object","required":["content"],"properties":{"content": content, "id": {"type":"number"}}},
+            "titled": {"title":"Point","type":"object","properties":{"x":{"type":"number"}}},
+            "described": {"type":"string","enum":["online","away"],"description":"differs"}
+        }}));
+        let p = &r["properties"];
+        // Same words everywhere: the shared word.
+        assert_eq!(p["status"]["title"], "Status");
+        assert_eq!(p["me"]["properties"]["status"]["title"], "Status");
+        assert_eq!(p["last"]["properties"]["content"]["title"], "Content");
+        assert_eq!(p["other"]["properties"]["content"]["title"], "Content");
+        // Union members after their discriminant, below the shared union's name.
+        assert_eq!(
+            p["last"]["properties"]["content"]["anyOf"][0]["title"],
+            "ContentText"
+        );
+        // Places with nothing in common keep the first place's path name (properties
+        // are visited in key order here).
+        assert_eq!(p["last"]["title"], "SvcProcInitHistoryItem");
+        assert_eq!(p["history"]["items"]["title"], "SvcProcInitHistoryItem");
+        // The schema's own title wins; a different description is a different type.
+        assert_eq!(p["titled"]["title"], "Point");
+        assert_eq!(p["described"]["title"], "SvcProcInitDescribed");
     }
 
     #[test]

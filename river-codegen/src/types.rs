@@ -20,6 +20,7 @@ use typify::{TypeSpace, TypeSpaceImpl, TypeSpaceSettings};
 use crate::diagnostic::{join, Diagnostic};
 use crate::normalize::{self, type_name, Context, NameRegistry, Position, SYNTHETIC_DEFS};
 use crate::schema::{Procedure, Schema};
+use crate::shapes::Shapes;
 
 /// Error codes River reserves; the runtime handles them, so generated enums leave them
 /// out.
@@ -100,8 +101,8 @@ struct ErrorVariant {
     code: String,
     ident: Ident,
     doc: Option<String>,
-    /// The extras type (inside the `types` module) and whether extras are required.
-    extras: Option<(TokenStream, bool)>,
+    /// The extras payload (a [`Job`] index) and whether extras are required.
+    extras: Option<(usize, bool)>,
 }
 
 struct ErrorEnum {
@@ -110,9 +111,21 @@ struct ErrorEnum {
     variants: Vec<ErrorVariant>,
 }
 
+/// A normalized payload waiting for typify.
+struct Job {
+    path: String,
+    name: String,
+    doc: String,
+    normalized: normalize::Normalized,
+}
+
 struct Generator {
     space: TypeSpace,
     names: NameRegistry,
+    shapes: Shapes,
+    jobs: Vec<Job>,
+    /// `(payload name, shared type, doc)`: payloads emitted as `pub type` aliases.
+    aliases: Vec<(String, String, String)>,
     open_empty: BTreeSet<String>,
     /// Every name the normalizer gave a schema (titles and definitions).
     titles: BTreeSet<String>,
@@ -141,6 +154,9 @@ impl Generator {
         Ok(Generator {
             space,
             names: NameRegistry::new(),
+            shapes: Shapes::new(),
+            jobs: Vec::new(),
+            aliases: Vec::new(),
             open_empty: BTreeSet::new(),
             titles: BTreeSet::new(),
         })
@@ -175,7 +191,8 @@ impl Generator {
             .as_ref()
             .map(|_| self.names.claim("HandshakeMetadata"));
 
-        let mut procedures = IndexMap::new();
+        // Normalize every payload first: shared shapes are named once all are known.
+        let mut jobs = Vec::new();
         let mut error_enums = Vec::new();
         for plan in &plans {
             let kind = plan.proc_.kind.as_str();
@@ -209,31 +226,39 @@ impl Generator {
                 &with_desc("Response data"),
             )?;
             let error_enum = self.error_enum(plan, &format!("Service errors of {what}."))?;
+            jobs.push((init, input, output, error_enums.len()));
+            error_enums.push(error_enum);
+        }
+        let handshake = match (&schema.handshake_schema, &handshake_name) {
+            (Some(hs), Some(name)) => Some(self.payload(
+                hs,
+                "handshakeSchema",
+                name,
+                Position::Response,
+                "Handshake metadata: sent by the client when it connects.",
+            )?),
+            _ => None,
+        };
+
+        let idents = self.add_to_type_space()?;
+        let mut procedures = IndexMap::new();
+        for (plan, (init, input, output, e)) in plans.iter().zip(jobs) {
+            let error_enum = &error_enums[e];
             let error_codes = error_enum.variants.iter().map(|v| v.code.clone()).collect();
             let error_ident = format_ident!("{}", error_enum.name);
-            error_enums.push(error_enum);
             procedures.insert(
                 (plan.service.to_string(), plan.procedure.to_string()),
                 ProcedureTypes {
-                    init: outside(&init),
-                    input: input.as_ref().map(outside),
-                    output: outside(&output),
+                    init: outside(&idents[init]),
+                    input: input.map(|i| outside(&idents[i])),
+                    output: outside(&idents[output]),
                     error: quote!(types::#error_ident),
                     description: plan.proc_.description.clone(),
                     error_codes,
                 },
             );
         }
-        let handshake = match (&schema.handshake_schema, &handshake_name) {
-            (Some(hs), Some(name)) => Some(outside(&self.payload(
-                hs,
-                "handshakeSchema",
-                name,
-                Position::Response,
-                "Handshake metadata: sent by the client when it connects.",
-            )?)),
-            _ => None,
-        };
+        let handshake = handshake.map(|h| outside(&idents[h]));
 
         let stream = guarded("", || self.space.to_stream())?;
         let stream = rewrite_crate_paths(stream);
@@ -257,9 +282,18 @@ impl Generator {
             }
         }
         let mut tokens = file.into_token_stream();
+        for (name, target, doc) in &self.aliases {
+            type_names.insert(name.clone());
+            let (name, target) = (format_ident!("{}", name), format_ident!("{}", target));
+            let doc = doc_attrs(doc);
+            tokens.extend(quote! {
+                #doc
+                pub type #name = #target;
+            });
+        }
         for e in &error_enums {
             type_names.insert(e.name.clone());
-            tokens.extend(error_enum_tokens(e));
+            tokens.extend(error_enum_tokens(e, &idents));
         }
         let types = TypeSet {
             tokens,
@@ -270,8 +304,7 @@ impl Generator {
         Ok((types, self.titles))
     }
 
-    /// Normalizes a payload and adds it to the type space; returns its type tokens as
-    /// typify spells them (`types::X`, `f64`, …).
+    /// Normalizes a payload; returns its index in `self.jobs`.
     fn payload(
         &mut self,
         raw: &Value,
@@ -279,19 +312,29 @@ impl Generator {
         name: &str,
         position: Position,
         doc: &str,
-    ) -> Result<TokenStream, Diagnostic> {
+    ) -> Result<usize, Diagnostic> {
         let ctx = Context {
             path,
             name,
             position,
             doc: Some(doc),
         };
-        let n = normalize::normalize(raw, &ctx, &mut self.names)?;
-        self.open_empty.extend(n.open_empty_structs.iter().cloned());
-        self.titles.extend(n.titles.iter().cloned());
-        self.titles
-            .extend(n.definitions.iter().map(|(name, _)| name.clone()));
-        let to_schema = |v: &Value| -> Result<schemars::schema::Schema, Diagnostic> {
+        let n = normalize::normalize(raw, &ctx, &mut self.names, &mut self.shapes)?;
+        self.jobs.push(Job {
+            path: path.to_string(),
+            name: name.to_string(),
+            doc: doc.to_string(),
+            normalized: n,
+        });
+        Ok(self.jobs.len() - 1)
+    }
+
+    /// Names the shared shapes, registers every definition with typify in one batch,
+    /// then adds each payload; returns each payload's type tokens as typify spells them
+    /// (`types::X`, `f64`, …), by job index.
+    fn add_to_type_space(&mut self) -> Result<Vec<TokenStream>, Diagnostic> {
+        let shared = std::mem::take(&mut self.shapes).finish(&mut self.names);
+        let to_schema = |v: &Value, path: &str| -> Result<schemars::schema::Schema, Diagnostic> {
             serde_json::from_value(v.clone()).map_err(|e| {
                 Diagnostic::new(
                     path,
@@ -299,24 +342,68 @@ impl Generator {
                 )
             })
         };
+        // A shared type named after a payload carries that payload's documentation.
+        let docs: std::collections::HashMap<&str, &str> = self
+            .jobs
+            .iter()
+            .map(|j| (j.name.as_str(), j.doc.as_str()))
+            .collect();
         let mut defs = Vec::new();
-        for (def_name, v) in &n.definitions {
-            defs.push((def_name.clone(), to_schema(v)?));
+        for (name, v) in &shared.definitions {
+            let mut v = v.clone();
+            if let (Some(doc), Value::Object(o)) = (docs.get(name.as_str()), &mut v) {
+                let d = match o.get("description").and_then(Value::as_str) {
+                    Some(existing) => format!("{doc}\n\n{existing}"),
+                    None => doc.to_string(),
+                };
+                o.insert("description".into(), d.into());
+            }
+            defs.push((name.clone(), to_schema(&v, "")?));
+            self.titles.insert(name.clone());
         }
-        let root = to_schema(&n.root)?;
+        self.open_empty
+            .extend(shared.open_empty_structs.iter().cloned());
+        let mut jobs = std::mem::take(&mut self.jobs);
+        for job in &mut jobs {
+            let n = &mut job.normalized;
+            shared.apply(&mut n.root);
+            for (name, v) in &mut n.definitions {
+                shared.apply(v);
+                defs.push((name.clone(), to_schema(v, &job.path)?));
+                self.titles.insert(name.clone());
+            }
+            self.open_empty.extend(n.open_empty_structs.iter().cloned());
+            self.titles.extend(n.titles.iter().cloned());
+        }
         let space = &mut self.space;
         if !defs.is_empty() {
-            guarded(path, || space.add_ref_types(defs))?
-                .map_err(|e| Diagnostic::new(path, format!("cannot generate a type: {e}")))?;
+            guarded("", || space.add_ref_types(defs))?
+                .map_err(|e| Diagnostic::new("", format!("cannot generate a type: {e}")))?;
         }
-        let id = guarded(path, || {
-            space.add_type_with_name(&root, Some(name.to_string()))
-        })?
-        .map_err(|e| Diagnostic::new(path, format!("cannot generate a type: {e}")))?;
-        let ty = space
-            .get_type(&id)
-            .map_err(|e| Diagnostic::new(path, format!("internal: {e}")))?;
-        Ok(ty.ident())
+        let mut idents = Vec::new();
+        for job in &jobs {
+            if let Some(shared_name) = shared.root_type(&job.name) {
+                // The payload is a shared type: its own name, or an alias of it.
+                self.titles.insert(job.name.clone());
+                if shared_name != job.name {
+                    self.aliases
+                        .push((job.name.clone(), shared_name.to_string(), job.doc.clone()));
+                }
+                let ident = format_ident!("{}", job.name);
+                idents.push(quote!(types::#ident));
+                continue;
+            }
+            let path = job.path.as_str();
+            let root = to_schema(&job.normalized.root, path)?;
+            let name = job.name.clone();
+            let id = guarded(path, || space.add_type_with_name(&root, Some(name)))?
+                .map_err(|e| Diagnostic::new(path, format!("cannot generate a type: {e}")))?;
+            let ty = space
+                .get_type(&id)
+                .map_err(|e| Diagnostic::new(path, format!("internal: {e}")))?;
+            idents.push(ty.ident());
+        }
+        Ok(idents)
     }
 
     fn error_enum(&mut self, plan: &Plan<'_>, doc: &str) -> Result<ErrorEnum, Diagnostic> {
@@ -367,8 +454,8 @@ impl Generator {
                         plan.service,
                         plan.procedure
                     );
-                    let ty = self.payload(schema, &epath, &name, Position::Response, &edoc)?;
-                    Some((inside(&ty), required))
+                    let job = self.payload(schema, &epath, &name, Position::Response, &edoc)?;
+                    Some((job, required))
                 }
             };
             let doc = member
@@ -388,7 +475,7 @@ impl Generator {
                     code,
                     ident: format_ident!("{}", ident),
                     doc: doc.clone(),
-                    extras: extras.clone(),
+                    extras,
                 });
             }
         }
@@ -598,7 +685,7 @@ fn doc_attrs(doc: &str) -> TokenStream {
 
 /// A procedure's error type: a `::river_runtime::service_error!` enum when the schema
 /// declares codes, else an alias of the shared `::river_runtime::UndeclaredError`.
-fn error_enum_tokens(e: &ErrorEnum) -> TokenStream {
+fn error_enum_tokens(e: &ErrorEnum, idents: &[TokenStream]) -> TokenStream {
     let name = format_ident!("{}", e.name);
     let doc = doc_attrs(&e.doc);
     if e.variants.is_empty() {
@@ -614,10 +701,16 @@ fn error_enum_tokens(e: &ErrorEnum) -> TokenStream {
             Some(d) => format!("`{code}`: {d}"),
             None => format!("`{code}`"),
         });
-        let extras = match &v.extras {
+        let extras = match v.extras {
             None => TokenStream::new(),
-            Some((ty, true)) => quote!({ extras: #ty }),
-            Some((ty, false)) => quote!({ extras?: #ty }),
+            Some((job, required)) => {
+                let ty = idents.get(job).map(inside).unwrap_or_default();
+                if required {
+                    quote!({ extras: #ty })
+                } else {
+                    quote!({ extras?: #ty })
+                }
+            }
         };
         quote!(#vdoc #ident = #code #extras)
     });

@@ -32,7 +32,60 @@ fn obj(required: &[&str], props: serde_json::Value) -> serde_json::Value {
 
 fn cases() -> Vec<Case> {
     let num = json!({"type": "number"});
+    let chat_app: serde_json::Value =
+        serde_json::from_str(include_str!("../../schemas/chat-app.json")).unwrap();
     vec![
+        // One type per repeated shape: the same `Content`, `Status` and `Message` in
+        // every payload, payload aliases, and wire names kept.
+        Case {
+            module: "shared_shapes",
+            schema: chat_app,
+            names: &[
+                "Content",
+                "ContentText",
+                "Status",
+                "Message",
+                "Room",
+                "MessagesPostOutput",
+            ],
+            checks: r##"
+                // Compiles only if the payloads share the types.
+                fn same_message(m: MessagesPostOutput) -> (Message, MessagesWatchOutput) {
+                    (m.clone(), m)
+                }
+                fn same_content(c: Content) -> (MessagesPostInit, MessagesEditInit) {
+                    (
+                        MessagesPostInit { content: c.clone(), room_id: "r".into() },
+                        MessagesEditInit { content: c, message_id: "m".into() },
+                    )
+                }
+
+                #[test]
+                fn shared_types_round_trip_with_wire_names() {
+                    let _ = same_message;
+                    let (post, edit) = same_content(Content::Text { text: "hi".into() });
+                    let wire = json::json!({"content": {"text": "hi", "type": "text"}, "roomId": "r"});
+                    assert_eq!(json::to_value(&post).unwrap(), wire);
+                    assert_eq!(json::from_value::<MessagesPostInit>(wire).unwrap(), post);
+                    assert_eq!(json::to_value(&edit).unwrap()["messageId"], "m");
+                    let presence = PresenceWatchOutput { status: Status::Away, user_id: "u".into() };
+                    let wire = json::json!({"status": "away", "userId": "u"});
+                    assert_eq!(json::to_value(&presence).unwrap(), wire);
+                    assert_eq!(json::from_value::<PresenceWatchOutput>(wire).unwrap(), presence);
+                    // The intersection is one struct with both parts' fields.
+                    let set = PresenceSetStatusInit { note: Some("lunch".into()), status: Status::Online };
+                    assert_eq!(
+                        json::to_value(&set).unwrap(),
+                        json::json!({"note": "lunch", "status": "online"})
+                    );
+                    let image = json::json!({"type": "image", "url": "u", "width": 2.0});
+                    match json::from_value::<Content>(image).unwrap() {
+                        Content::Image { width, .. } => assert_eq!(width, Some(2.0)),
+                        other => panic!("{other:?}"),
+                    }
+                }
+            "##,
+        },
         // codegen-notes §2.5, repro 1: `extras` under two error variants.
         Case {
             module: "collision_extras",
@@ -189,7 +242,8 @@ fn cases() -> Vec<Case> {
             ),
             names: &[
                 "ShapesAllInit",
-                "ShapesAllInitBoth",
+                // The intersection is also the whole input: one type, named `Both`.
+                "Both",
                 "ShapesAllInitLit",
                 "ShapesAllInitR1Value",
                 "ShapesAllInput",

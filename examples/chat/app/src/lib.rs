@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chat_api::client::Client;
 use chat_api::server::{register_chat, ChatService};
 use chat_api::types::{
-    ChatHistoryError, ChatHistoryInit, ChatHistoryOutput, ChatHistoryOutputMessagesItem,
-    ChatPostError, ChatPostErrorRoomFullExtras, ChatPostInit, ChatPostOutput, ChatWatchError,
-    ChatWatchInit, ChatWatchOutput,
+    ChatHistoryError, ChatHistoryInit, ChatHistoryOutput, ChatPostError,
+    ChatPostErrorRoomFullExtras, ChatPostInit, ChatPostOutput, ChatWatchError, ChatWatchInit,
+    ChatWatchOutput, Message,
 };
 use river_runtime::{
     Context, Failure, Reader, Responses, RiverError, Router, Server, ServerHandle,
@@ -37,8 +37,8 @@ const FEED_CAPACITY: usize = 64;
 
 /// One room: its messages, oldest first, and the feed `chat.watch` subscribers read.
 struct Room {
-    messages: Vec<ChatWatchOutput>,
-    feed: broadcast::Sender<ChatWatchOutput>,
+    messages: Vec<Message>,
+    feed: broadcast::Sender<Message>,
 }
 
 impl Room {
@@ -141,7 +141,7 @@ impl ChatService for ChatRoom {
             }));
         }
         let id = (room.messages.len() + 1) as f64;
-        let message = ChatWatchOutput {
+        let message = Message {
             id,
             author: init.author,
             text: init.text,
@@ -160,16 +160,8 @@ impl ChatService for ChatRoom {
         let messages = self
             .rooms()
             .get(&init.room)
-            .map(|room| {
-                room.messages
-                    .iter()
-                    .map(|m| ChatHistoryOutputMessagesItem {
-                        id: m.id,
-                        author: m.author.clone(),
-                        text: m.text.clone(),
-                    })
-                    .collect()
-            })
+            // `chat.history` and `chat.watch` send the same `Message` type.
+            .map(|room| room.messages.clone())
             .unwrap_or_default();
         Ok(ChatHistoryOutput { messages })
     }
@@ -249,7 +241,7 @@ pub async fn post_message(
 pub async fn room_history(
     client: &Client,
     room: &str,
-) -> Result<Vec<ChatHistoryOutputMessagesItem>, RiverError<ChatHistoryError>> {
+) -> Result<Vec<Message>, RiverError<ChatHistoryError>> {
     let init = ChatHistoryInit {
         room: room.to_string(),
     };

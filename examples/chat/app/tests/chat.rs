@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chat_api::client::Client;
-use chat_api::types::{ChatHistoryOutputMessagesItem, ChatPostError, ChatWatchOutput};
+use chat_api::types::{ChatPostError, ChatWatchOutput, Message};
 use river_example_chat::{
     connect, describe_error, post_message, read_messages, room_history, serve, watch_room, ChatRoom,
 };
@@ -24,8 +24,8 @@ async fn start(limit: usize) -> (ServerHandle, Arc<ChatRoom>, String) {
     (handle, chat, url)
 }
 
-fn item(id: f64, author: &str, text: &str) -> ChatHistoryOutputMessagesItem {
-    ChatHistoryOutputMessagesItem {
+fn item(id: f64, author: &str, text: &str) -> Message {
+    Message {
         id,
         author: author.to_string(),
         text: text.to_string(),

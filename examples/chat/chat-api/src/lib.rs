@@ -64,19 +64,7 @@ pub mod types {
     #[serde(crate = "::river_runtime::__private::serde")]
     pub struct ChatHistoryOutput {
         /// The `messages` property.
-        pub messages: ::std::vec::Vec<ChatHistoryOutputMessagesItem>,
-    }
-
-    /// `ChatHistoryOutputMessagesItem`
-    #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(crate = "::river_runtime::__private::serde")]
-    pub struct ChatHistoryOutputMessagesItem {
-        /// The `author` property.
-        pub author: ::std::string::String,
-        /// The `id` property.
-        pub id: f64,
-        /// The `text` property.
-        pub text: ::std::string::String,
+        pub messages: ::std::vec::Vec<Message>,
     }
 
     /// Extras of the `ROOM_FULL` error of `chat.post`.
@@ -121,12 +109,10 @@ pub mod types {
         pub room: ::std::string::String,
     }
 
-    /// Response data of `chat.watch` (subscription).
-    ///
-    /// Sends each message posted to a room from now on, until the client cancels
+    /// Used as `ChatWatchOutput`, `ChatHistoryOutput.messages[]`.
     #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(crate = "::river_runtime::__private::serde")]
-    pub struct ChatWatchOutput {
+    pub struct Message {
         /// The `author` property.
         pub author: ::std::string::String,
         /// The `id` property.
@@ -172,6 +158,11 @@ pub mod types {
             }
         }
     }
+
+    /// Response data of `chat.watch` (subscription).
+    ///
+    /// Sends each message posted to a room from now on, until the client cancels
+    pub type ChatWatchOutput = Message;
 
     ::river_runtime::service_error! {
         /// Service errors of `chat.post` (rpc).
