@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
-use crate::generate::{generate, Options};
+use crate::generate::{generate_with_warnings, Generated, Options};
 
 /// Why [`Builder::compile`] failed. Both `Display` and `Debug` print one clear line
 /// (`schemas/x.json: services.a.procedures.b.init: …`), so a build script that returns
@@ -164,9 +164,18 @@ impl Builder {
             Some(name) => name.clone(),
             None => file_stem(schema),
         };
-        let text = generate_from_file(schema, &self.options)?;
+        let generated = generate_from_file_with_warnings(schema, &self.options)?;
+        if self.emit_rerun_if_changed {
+            // Running in a build script: cargo shows these lines to the user.
+            for warning in &generated.warnings {
+                println!(
+                    "cargo:warning=river-codegen: {}: {warning}",
+                    schema.display()
+                );
+            }
+        }
         let target = out_dir.join(format!("{name}.rs"));
-        write_if_changed(&target, &text)?;
+        write_if_changed(&target, &generated.code)?;
         Ok(target)
     }
 }
@@ -182,11 +191,20 @@ pub fn file_stem(schema: &Path) -> String {
 
 /// Reads the schema file at `schema` and generates code for it.
 pub fn generate_from_file(schema: &Path, options: &Options) -> Result<String, Error> {
+    generate_from_file_with_warnings(schema, options).map(|g| g.code)
+}
+
+/// Reads the schema file at `schema` and generates code for it, with the warnings of
+/// [`Generated::warnings`].
+pub fn generate_from_file_with_warnings(
+    schema: &Path,
+    options: &Options,
+) -> Result<Generated, Error> {
     let json = std::fs::read_to_string(schema).map_err(|source| Error::Io {
         path: schema.to_path_buf(),
         source,
     })?;
-    generate(&json, options).map_err(|diagnostic| Error::Schema {
+    generate_with_warnings(&json, options).map_err(|diagnostic| Error::Schema {
         path: schema.to_path_buf(),
         diagnostic,
     })

@@ -66,8 +66,33 @@ pub fn header() -> String {
 /// `::river_runtime` (and `::std`), so a crate that includes it needs the
 /// `river-runtime` dependency alone.
 pub fn generate(schema_json: &str, options: &Options) -> Result<String, Diagnostic> {
+    generate_with_warnings(schema_json, options).map(|g| g.code)
+}
+
+/// Generated code and the warnings that came with it.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Generated {
+    /// The file, as [`generate`] returns it.
+    pub code: String,
+    /// One line per name that is not what the schema's spelling suggests: properties,
+    /// services and procedures whose Rust names got a suffix because another one
+    /// converts to the same name (`fooBar` and `foo_bar` are both `foo_bar`). The wire
+    /// names are unchanged. Empty for most schemas.
+    pub warnings: Vec<String>,
+}
+
+/// [`generate`], also returning the warnings (the CLI prints them on stderr, a build
+/// script as `cargo:warning=` lines).
+pub fn generate_with_warnings(
+    schema_json: &str,
+    options: &Options,
+) -> Result<Generated, Diagnostic> {
     let rendered = render(schema_json, options, Layout::File)?;
-    Ok(format!("{}\n{}", header(), rendered.text))
+    Ok(Generated {
+        code: format!("{}\n{}", header(), rendered.text),
+        warnings: rendered.warnings,
+    })
 }
 
 /// Where generated code goes.
@@ -87,6 +112,8 @@ pub(crate) struct Rendered {
     pub text: String,
     /// Every service and procedure with its Rust names.
     pub plan: Plan,
+    /// See [`Generated::warnings`].
+    pub warnings: Vec<String>,
 }
 
 /// Parses, plans and emits a schema for `layout`.
@@ -138,9 +165,12 @@ pub(crate) fn render(
         path: "(generated code)".to_string(),
         message: format!("generated code does not parse: {e}"),
     })?;
+    let mut warnings = plan.renames.clone();
+    warnings.extend(types.renamed_fields.iter().cloned());
     Ok(Rendered {
         text: crate::format::format_file(file),
         plan,
+        warnings,
     })
 }
 

@@ -35,5 +35,7 @@ pub mod shapes;
 pub mod types;
 
 pub use builder::{compile, configure, Builder, Error};
-pub use generate::{generate, header, Options};
-pub use package::{generate_crate, CrateOptions, GeneratedFile, RuntimeDependency};
+pub use generate::{generate, generate_with_warnings, header, Generated, Options};
+pub use package::{
+    generate_crate, generate_crate_with_warnings, CrateOptions, GeneratedFile, RuntimeDependency,
+};

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use river_codegen::builder::{file_stem, generate_from_file, write_if_changed};
+use river_codegen::builder::{file_stem, generate_from_file_with_warnings, write_if_changed};
 use river_codegen::crate_dir::{check_crate, write_crate};
 use river_codegen::package::default_package_name;
-use river_codegen::{generate_crate, CrateOptions, Options, RuntimeDependency};
+use river_codegen::{generate_crate_with_warnings, CrateOptions, Options, RuntimeDependency};
 
 /// Generates typed Rust clients and server traits from River service schemas.
 #[derive(Parser, Debug)]
@@ -176,13 +176,22 @@ fn output_path(out: &Path, schema: &Path) -> PathBuf {
     }
 }
 
+/// Names the schema's renamed identifiers on stderr (the wire names are unchanged).
+fn print_warnings(schema: &Path, warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {}: {warning}", schema.display());
+    }
+}
+
 fn run_generate(
     schema: &Path,
     out: Option<&Path>,
     options: &Options,
     check: bool,
 ) -> Result<(), String> {
-    let text = generate_from_file(schema, options).map_err(|e| e.to_string())?;
+    let generated = generate_from_file_with_warnings(schema, options).map_err(|e| e.to_string())?;
+    print_warnings(schema, &generated.warnings);
+    let text = generated.code;
     let Some(out) = out else {
         let mut stdout = std::io::stdout().lock();
         return stdout
@@ -254,7 +263,9 @@ fn run_generate_crate(
     check: bool,
 ) -> Result<(), String> {
     let json = std::fs::read_to_string(schema).map_err(|e| format!("{}: {e}", schema.display()))?;
-    let files = generate_crate(&json, options).map_err(|d| format!("{}: {d}", schema.display()))?;
+    let (files, warnings) = generate_crate_with_warnings(&json, options)
+        .map_err(|d| format!("{}: {d}", schema.display()))?;
+    print_warnings(schema, &warnings);
     if check {
         let drift = check_crate(dir, &files);
         if drift.is_empty() {

@@ -32,11 +32,12 @@
 //!   union variants named after their discriminating literal), unique after typify's
 //!   casing, so typify's silent same-name type reuse cannot happen.
 //! - Property names that collide after conversion to Rust field names (`data-3` and
-//!   `data:3` both become `data_3`) are an error in response positions (output, errors,
-//!   handshake), mirroring river-python; in request positions (init, input) the type
-//!   generator disambiguates the fields (`data_3`, `data_3_2`), keeping the wire names.
+//!   `data:3` both become `data_3`) are left as they are: the post-processing of
+//!   typify's items gives the fields distinct names (`data_3`, `data_3_2`) with
+//!   `#[serde(rename)]` keeping the wire names, and reports them. (river-python calls
+//!   such a schema invalid; the reference serves it.)
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{json, Map, Value};
@@ -65,9 +66,9 @@ pub const SYNTHETIC_DEFS: [(&str, &str); 4] = [
 /// errors, handshake metadata is treated as a response too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Position {
-    /// Init or request data: colliding field names are disambiguated.
+    /// Init or request data.
     Request,
-    /// Output, error extras, handshake metadata: colliding field names are an error.
+    /// Output, error extras, handshake metadata.
     Response,
 }
 
@@ -183,7 +184,7 @@ pub struct Context<'a> {
     pub path: &'a str,
     /// The payload's type name, already claimed in the [`NameRegistry`].
     pub name: &'a str,
-    /// Request or response: decides how colliding field names are handled.
+    /// Request or response (sent by the client or by the server).
     pub position: Position,
     /// Documentation for the payload's type (prepended to the schema's description).
     pub doc: Option<&'a str>,
@@ -231,6 +232,9 @@ pub fn normalize(
     n.plan(schema, &scan);
     let root = if scan.refs.contains("#") && !n.hoisted_ids.values().any(|v| v == ctx.name) {
         // The root refers to itself with `#` but has no `$id`: hoist it.
+        n.refs
+            .entry("#".to_string())
+            .or_insert_with(|| ctx.name.to_string());
         n.queue_def(ctx.name.to_string(), strip_id(schema), ctx.path.to_string());
         ref_to(ctx.name)
     } else {
@@ -958,33 +962,6 @@ impl Normalizer<'_, '_> {
             );
             return Ok(with_desc(Value::Object(out), desc));
         }
-        // Field-name collisions after conversion to Rust identifiers.
-        let mut by_field: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-        for k in props.keys() {
-            by_field.entry(field_name(k)).or_default().push(k);
-        }
-        if value_schema.is_some() {
-            // typify names the flattened map of extra properties `extra`.
-            by_field
-                .entry("extra".to_string())
-                .or_default()
-                .push("<additional properties>");
-        }
-        if self.ctx.position == Position::Response {
-            if let Some((field, keys)) = by_field.iter().find(|(_, ks)| ks.len() > 1) {
-                let keys = keys
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                return Err(Diagnostic::new(
-                    path,
-                    format!(
-                        "Field name collision: properties {keys} all normalize to the same Rust field name `{field}`"
-                    ),
-                ));
-            }
-        }
         let mut out = Map::new();
         out.insert("type".into(), "object".into());
         if let Some(d) = desc {
@@ -1513,16 +1490,13 @@ mod tests {
     }
 
     #[test]
-    fn field_collisions_fail_in_responses_only() {
+    fn colliding_property_names_are_kept_for_the_type_generator() {
         let s = json!({"type":"object","properties":{"data:3":{"type":"Date"},"data-3":{"type":"boolean"}},"required":["data:3"]});
-        assert!(run(s.clone(), Position::Request).is_ok());
-        let e = run(s, Position::Response).unwrap_err();
-        assert_eq!(e.path, "services.svc.procedures.proc.init");
-        assert!(
-            e.message.contains("`data:3`") && e.message.contains("`data-3`"),
-            "{e}"
-        );
-        assert!(e.message.contains("`data_3`"), "{e}");
+        for position in [Position::Request, Position::Response] {
+            let r = run(s.clone(), position).unwrap().root;
+            let props = r["properties"].as_object().unwrap();
+            assert!(props.contains_key("data:3") && props.contains_key("data-3"));
+        }
     }
 
     #[test]

@@ -152,6 +152,15 @@ pub fn generate_crate(
     schema_json: &str,
     options: &CrateOptions,
 ) -> Result<Vec<GeneratedFile>, Diagnostic> {
+    generate_crate_with_warnings(schema_json, options).map(|(files, _)| files)
+}
+
+/// [`generate_crate`], also returning the warnings of
+/// [`Generated::warnings`](crate::generate::Generated::warnings).
+pub fn generate_crate_with_warnings(
+    schema_json: &str,
+    options: &CrateOptions,
+) -> Result<(Vec<GeneratedFile>, Vec<String>), Diagnostic> {
     let rendered = render(schema_json, &Options::both(), Layout::Crate)?;
     let overview = overview(&rendered.plan);
     let mut lib = format!("{}\n", header());
@@ -163,7 +172,7 @@ pub fn generate_crate(
     lib.push_str(&example_attr(options, &rendered.plan));
     lib.push_str("#![deny(missing_docs)]\n\n");
     lib.push_str(&rendered.text);
-    Ok(vec![
+    let files = vec![
         GeneratedFile {
             path: "Cargo.toml",
             contents: cargo_toml(options),
@@ -180,7 +189,8 @@ pub fn generate_crate(
             path: "src/lib.rs",
             contents: lib,
         },
-    ])
+    ];
+    Ok((files, rendered.warnings))
 }
 
 /// Quotes a TOML basic string.

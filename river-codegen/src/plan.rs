@@ -54,6 +54,9 @@ pub(crate) struct Plan {
     pub services: Vec<ServicePlan>,
     /// Path of the handshake metadata type, if the schema has one.
     pub handshake: Option<TokenStream>,
+    /// One line per service or procedure whose Rust name got a suffix to keep it apart
+    /// from another's (`get_x_2`), for warnings.
+    pub renames: Vec<String>,
 }
 
 /// Method names that the generated structs define themselves.
@@ -89,12 +92,19 @@ impl Plan {
         let mut snakes: BTreeSet<String> = RESERVED_METHODS.iter().map(|s| s.to_string()).collect();
         let mut pascals = BTreeSet::new();
         let mut services = Vec::new();
+        let mut renames = Vec::new();
         for (svc_name, service) in &schema.services {
             let svc_path = format!("services.{svc_name}");
-            let snake = unique(to_snake_ident(svc_name), &mut snakes);
+            let plain = to_snake_ident(svc_name);
+            let snake = unique(plain.clone(), &mut snakes);
             // The keyword guard's `_` (`Self_`) is not needed before `Client`/`Service`.
-            let pascal = to_pascal_ident(svc_name).trim_end_matches('_').to_string();
-            let pascal = unique_pascal(pascal, &mut pascals);
+            let plain_pascal = to_pascal_ident(svc_name).trim_end_matches('_').to_string();
+            let pascal = unique_pascal(plain_pascal.clone(), &mut pascals);
+            if snake != plain || pascal != plain_pascal {
+                renames.push(format!(
+                    "service `{svc_name}` is `Client::{snake}()`, `{pascal}Client` and `{pascal}Service` (`{plain}` / `{plain_pascal}` is taken)"
+                ));
+            }
             let mut methods: BTreeSet<String> =
                 RESERVED_METHODS.iter().map(|s| s.to_string()).collect();
             let mut procedures = Vec::new();
@@ -107,7 +117,13 @@ impl Plan {
                         message: "no types were generated for this procedure".to_string(),
                     });
                 };
-                let method = unique(to_snake_ident(proc_name), &mut methods);
+                let plain = to_snake_ident(proc_name);
+                let method = unique(plain.clone(), &mut methods);
+                if method != plain {
+                    renames.push(format!(
+                        "procedure `{svc_name}.{proc_name}` is method `{method}` (`{plain}` is taken)"
+                    ));
+                }
                 let input = match (&pt.input, procedure.kind) {
                     (Some(input), _) => input.clone(),
                     (None, ProcedureKind::Upload | ProcedureKind::Stream) => {
@@ -148,6 +164,7 @@ impl Plan {
         }
         Ok(Plan {
             services,
+            renames,
             handshake: types.handshake.clone(),
         })
     }

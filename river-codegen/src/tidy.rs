@@ -4,7 +4,7 @@
 //! structs, unique field names, and a doc comment on every public field and variant
 //! (generated crates compile under `#![deny(missing_docs)]`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::{Ident, TokenTree};
 use syn::punctuated::Punctuated;
@@ -14,15 +14,25 @@ use syn::visit_mut::VisitMut;
 pub(crate) const SERDE_PATH: &str = "::river_runtime::__private::serde";
 
 /// Applies every fix to typify's output (the items of the `types` module).
-pub(crate) fn tidy_typify_items(file: &mut syn::File, open_empty: &BTreeSet<String>) {
-    ItemFixer { open_empty }.visit_file_mut(file);
+/// Returns the fields it renamed.
+pub(crate) fn tidy_typify_items(
+    file: &mut syn::File,
+    open_empty: &BTreeSet<String>,
+) -> Vec<FieldRename> {
+    let mut fixer = ItemFixer {
+        open_empty,
+        renames: Vec::new(),
+    };
+    fixer.visit_file_mut(file);
     shorten_serde_derives(file);
+    fixer.renames
 }
 
 /// Post-processing of typify's items: `#[serde(crate = ...)]` on every item deriving
 /// serde traits, open empty structs, unique field names.
 struct ItemFixer<'a> {
     open_empty: &'a BTreeSet<String>,
+    renames: Vec<FieldRename>,
 }
 
 fn derives_serde(attrs: &[syn::Attribute]) -> bool {
@@ -59,31 +69,96 @@ fn is_deny_unknown(a: &syn::Attribute) -> bool {
             .is_ok_and(|l| l.tokens.to_string().trim() == "deny_unknown_fields")
 }
 
-fn dedupe_fields(fields: &mut syn::Fields) {
+/// A field that typify named like another one, renamed here (its wire name kept with
+/// `#[serde(rename)]`): reported to the user, who may have expected the plain name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FieldRename {
+    /// The struct (or `Enum::Variant`) that holds the field.
+    pub(crate) owner: String,
+    /// The property name on the wire.
+    pub(crate) wire: String,
+    /// The Rust field name it got.
+    pub(crate) field: String,
+}
+
+fn is_flatten(f: &syn::Field) -> bool {
+    f.attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .any(|a| {
+            a.meta.require_list().is_ok_and(|l| {
+                l.tokens
+                    .to_string()
+                    .split(',')
+                    .any(|t| t.trim() == "flatten")
+            })
+        })
+}
+
+/// The wire name of a named field: its `#[serde(rename)]`, else its name.
+fn wire_name(f: &syn::Field) -> Option<String> {
+    let ident = f.ident.as_ref()?;
+    Some(serde_rename(&f.attrs).unwrap_or_else(|| {
+        let name = ident.to_string();
+        name.strip_prefix("r#").map(str::to_string).unwrap_or(name)
+    }))
+}
+
+/// Gives fields that typify named alike distinct names (`foo_bar`, `foo_bar_2`, …).
+/// Among the fields sharing a name, the flattened map keeps it first, then the field
+/// whose wire name is that name, then the others in typify's order (wire names
+/// sorted); a renamed field gets `#[serde(rename = "wire")]` so the wire is unchanged.
+fn dedupe_fields(owner: &str, fields: &mut syn::Fields, renames: &mut Vec<FieldRename>) {
     let syn::Fields::Named(named) = fields else {
         return;
     };
-    let mut seen = BTreeSet::new();
-    let all: Vec<String> = named
+    let names: Vec<String> = named
         .named
         .iter()
-        .filter_map(|f| f.ident.as_ref().map(|i| i.to_string()))
+        .map(|f| f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default())
         .collect();
-    for f in named.named.iter_mut() {
-        let Some(ident) = &f.ident else { continue };
-        let name = ident.to_string();
-        if seen.insert(name.clone()) {
-            continue;
+    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, n) in names.iter().enumerate() {
+        by_name.entry(n.as_str()).or_default().push(i);
+    }
+    let mut taken: BTreeSet<String> = names.iter().cloned().collect();
+    let mut new_names: BTreeMap<usize, String> = BTreeMap::new();
+    for (name, mut idx) in by_name.into_iter().filter(|(_, v)| v.len() > 1) {
+        let fields: Vec<&syn::Field> = named.named.iter().collect();
+        idx.sort_by_key(|&i| {
+            let f = fields[i];
+            let exact = wire_name(f).is_some_and(|w| w == name.trim_start_matches("r#"));
+            (!is_flatten(f), !exact, i)
+        });
+        for &i in &idx[1..] {
+            let stem = name.trim_start_matches("r#").trim_end_matches('_');
+            let new = (2..)
+                .map(|n| format!("{stem}_{n}"))
+                .find(|c| !taken.contains(c))
+                .unwrap_or_default();
+            taken.insert(new.clone());
+            new_names.insert(i, new);
         }
-        let mut n = 2;
-        let new = loop {
-            let cand = format!("{}_{n}", name.trim_end_matches('_'));
-            if !all.contains(&cand) && seen.insert(cand.clone()) {
-                break cand;
-            }
-            n += 1;
+    }
+    for (i, f) in named.named.iter_mut().enumerate() {
+        let Some(new) = new_names.remove(&i) else {
+            continue;
         };
-        f.ident = Some(Ident::new(&new, ident.span()));
+        let Some(wire) = wire_name(f) else { continue };
+        if serde_rename(&f.attrs).is_none() {
+            f.attrs.push(syn::parse_quote!(#[serde(rename = #wire)]));
+        }
+        let span = f
+            .ident
+            .as_ref()
+            .map(|i| i.span())
+            .unwrap_or_else(proc_macro2::Span::call_site);
+        f.ident = Some(Ident::new(&new, span));
+        renames.push(FieldRename {
+            owner: owner.to_string(),
+            wire,
+            field: new,
+        });
     }
 }
 
@@ -93,7 +168,8 @@ impl VisitMut for ItemFixer<'_> {
         if self.open_empty.contains(&s.ident.to_string()) {
             s.attrs.retain(|a| !is_deny_unknown(a));
         }
-        dedupe_fields(&mut s.fields);
+        dedupe_fields(&s.ident.to_string(), &mut s.fields, &mut self.renames);
+        s.fields.iter_mut().for_each(option_outside_box);
         s.fields.iter_mut().for_each(|f| document_field(f, false));
         syn::visit_mut::visit_item_struct_mut(self, s);
     }
@@ -101,12 +177,53 @@ impl VisitMut for ItemFixer<'_> {
     fn visit_item_enum_mut(&mut self, e: &mut syn::ItemEnum) {
         add_crate_attr(&mut e.attrs);
         for v in e.variants.iter_mut() {
-            dedupe_fields(&mut v.fields);
+            let owner = format!("{}::{}", e.ident, v.ident);
+            dedupe_fields(&owner, &mut v.fields, &mut self.renames);
             v.fields.iter_mut().for_each(|f| document_field(f, true));
             document_variant(v);
         }
         syn::visit_mut::visit_item_enum_mut(self, e);
     }
+}
+
+/// The single generic argument of the last segment of `path` when it is `name<T>`.
+fn generic_arg<'t>(ty: &'t syn::Type, name: &str) -> Option<&'t syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(t)) if args.args.len() == 1 => Some(t),
+        _ => None,
+    }
+}
+
+/// typify types an optional property that refers to its own struct as
+/// `Box<Option<T>>` with `#[serde(default)]`, which serializes an absent value as
+/// `null` (the reference's validator rejects that for an optional property). This makes
+/// it `Option<Box<T>>`, omitted when `None`, like every other optional field.
+fn option_outside_box(field: &mut syn::Field) {
+    let Some(inner) = generic_arg(&field.ty, "Box").and_then(|t| generic_arg(t, "Option")) else {
+        return;
+    };
+    let is_default = |a: &syn::Attribute| {
+        a.path().is_ident("serde")
+            && a.meta
+                .require_list()
+                .is_ok_and(|l| l.tokens.to_string().trim() == "default")
+    };
+    let Some(pos) = field.attrs.iter().position(is_default) else {
+        return;
+    };
+    let inner = inner.clone();
+    field.ty = syn::parse_quote!(::std::option::Option<::std::boxed::Box<#inner>>);
+    field.attrs[pos] = syn::parse_quote!(
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    );
 }
 
 /// `serde::Deserialize` for `::river_runtime::__private::serde::Deserialize` in the
@@ -198,8 +315,36 @@ fn document_field(field: &mut syn::Field, in_variant: bool) {
     push_doc(&mut field.attrs, format!("The `{wire}` property."));
 }
 
+/// The text of the doc attributes, joined.
+fn doc_text(attrs: &[syn::Attribute]) -> String {
+    let mut out = String::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident("doc")) {
+        if let syn::Meta::NameValue(nv) = &a.meta {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
+                out.push_str(&s.value());
+            }
+        }
+    }
+    out
+}
+
 /// Documents an enum variant that has no description: its wire value, or its name.
+/// typify documents a union member with its `title` when it has no description; those
+/// titles are names the normalizer made up (`ContentText`), so they are replaced too.
 fn document_variant(variant: &mut syn::Variant) {
+    let doc = doc_text(&variant.attrs);
+    let doc = doc.trim();
+    let ident = variant.ident.to_string();
+    if doc.len() > ident.len()
+        && doc.ends_with(&ident)
+        && doc.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        variant.attrs.retain(|a| !a.path().is_ident("doc"));
+    }
     if has_doc(&variant.attrs) {
         return;
     }

@@ -45,6 +45,9 @@ pub struct TypeSet {
     pub handshake: Option<TokenStream>,
     /// The names of all items defined in the `types` module, sorted.
     pub type_names: Vec<String>,
+    /// One line per property whose Rust field name was changed to keep it apart from
+    /// another property's (the wire name stays), for warnings.
+    pub renamed_fields: Vec<String>,
 }
 
 /// The Rust types of one procedure. Paths are relative to the generated file's root
@@ -265,7 +268,15 @@ impl Generator {
         let mut file: syn::File = syn::parse2(stream).map_err(|e| {
             Diagnostic::new("", format!("internal: typify output does not parse: {e}"))
         })?;
-        crate::tidy::tidy_typify_items(&mut file, &self.open_empty);
+        let renamed_fields = crate::tidy::tidy_typify_items(&mut file, &self.open_empty)
+            .into_iter()
+            .map(|r| {
+                format!(
+                    "property `{}` of `types::{}` is field `{}` (another property has the plain name)",
+                    r.wire, r.owner, r.field
+                )
+            })
+            .collect();
         let mut type_names: BTreeSet<String> = BTreeSet::new();
         for item in &file.items {
             match item {
@@ -300,6 +311,7 @@ impl Generator {
             procedures,
             handshake,
             type_names: type_names.into_iter().collect(),
+            renamed_fields,
         };
         Ok((types, self.titles))
     }

@@ -119,13 +119,13 @@ fn directory_output_and_targets() {
 
 #[test]
 fn invalid_schema_fails_with_the_place() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    let schema = shared.join("schemas/river-python/v1-rpc-invalid-schema.json");
-    if !schema.is_file() {
-        eprintln!("skipping: {} is not present", schema.display());
-        return;
-    }
     let dir = scratch("cli-invalid");
+    let schema = dir.join("invalid.json");
+    std::fs::write(
+        &schema,
+        r#"{"services":{"chat":{"procedures":{"post":{"type":"rcp","init":{"type":"object","properties":{}},"output":{"type":"boolean"},"errors":{"not":{}}}}}}}"#,
+    )
+    .expect("write");
     let out_file = dir.join("invalid.rs");
     let out = run(bin()
         .arg("generate")
@@ -133,17 +133,52 @@ fn invalid_schema_fails_with_the_place() {
         .arg("--out")
         .arg(&out_file));
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    let prefix = format!("error: {}: ", schema.display());
-    assert!(err.starts_with(&prefix), "{err}");
-    assert!(
-        err.contains("services.test_service.procedures.rpc_method"),
-        "{err}"
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}: services.chat.procedures.post.type: unknown procedure type `rcp` (expected rpc, upload, subscription or stream)\n",
+            schema.display()
+        )
     );
     assert!(
         !out_file.exists(),
         "nothing is written for an invalid schema"
     );
+}
+
+#[test]
+fn colliding_names_generate_with_a_warning() {
+    let dir = scratch("cli-colliding");
+    let schema = dir.join("colliding.json");
+    std::fs::write(
+        &schema,
+        r#"{"services":{"svc":{"procedures":{
+            "get-x":{"type":"rpc","init":{"type":"object","properties":{"data:3":{"type":"number"},"data-3":{"type":"string"}}},"output":{"type":"boolean"},"errors":{"not":{}}},
+            "get_x":{"type":"rpc","init":{"type":"object","properties":{}},"output":{"type":"boolean"},"errors":{"not":{}}}}}}}"#,
+    )
+    .expect("write");
+    let out_file = dir.join("colliding.rs");
+    let out = run(bin()
+        .arg("generate")
+        .arg(&schema)
+        .arg("--out")
+        .arg(&out_file));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let prefix = format!("warning: {}: ", schema.display());
+    let warnings: Vec<String> = stderr(&out)
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "procedure `svc.get_x` is method `get_x_2` (`get_x` is taken)",
+            "property `data:3` of `types::SvcGetXInit` is field `data_3_2` (another property has the plain name)",
+        ]
+    );
+    let code = std::fs::read_to_string(&out_file).expect("written");
+    assert!(code.contains(r#"rename = "data:3""#), "{code}");
+    assert!(code.contains("pub data_3_2:"), "{code}");
 }
 
 #[test]

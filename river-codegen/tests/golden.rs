@@ -168,10 +168,6 @@ fn generated_code_builds_and_passes_clippy() {
             let mut files = json_files(&shared.join("schemas"), true);
             files.extend(json_files(&shared.join("conformance"), false));
             for schema in files {
-                // Invalid on purpose: checked by the CLI test.
-                if schema.ends_with("v1-rpc-invalid-schema.json") {
-                    continue;
-                }
                 let module = format!("shared_{}", module_name(&schema, &mut taken));
                 inputs.push((module, schema, Options::default()));
             }

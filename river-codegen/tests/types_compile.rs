@@ -40,14 +40,7 @@ fn cases() -> Vec<Case> {
         Case {
             module: "shared_shapes",
             schema: chat_app,
-            names: &[
-                "Content",
-                "ContentText",
-                "Status",
-                "Message",
-                "Room",
-                "MessagesPostOutput",
-            ],
+            names: &["Content", "Status", "Message", "Room", "MessagesPostOutput"],
             checks: r##"
                 // Compiles only if the payloads share the types.
                 fn same_message(m: MessagesPostOutput) -> (Message, MessagesWatchOutput) {
@@ -349,6 +342,119 @@ fn cases() -> Vec<Case> {
                     let v: SvcProcInit = json::from_str(text).unwrap();
                     assert_eq!((v.data_3.as_str(), v.data_3_2), ("s", 1.0));
                     assert_eq!(json::to_string(&v).unwrap(), text);
+                }
+            "##,
+        },
+        // Property names that collide once made Rust fields, in a request, a response,
+        // a nested object and a union member: distinct fields, the wire names kept.
+        Case {
+            module: "colliding_names",
+            schema: {
+                let props = json!({
+                    "type":{"type":"string"},"type_":{"type":"string"},"r_type":{"type":"string"},
+                    "fooBar":{"type":"string"},"foo_bar":{"type":"string"},"FooBar":{"type":"string"},
+                    "foo-bar":{"type":"string"},"foo bar":{"type":"string"}
+                });
+                let keys = [
+                    "type", "type_", "r_type", "fooBar", "foo_bar", "FooBar", "foo-bar", "foo bar",
+                ];
+                let o = obj(&keys, props.clone());
+                let mut member = props.as_object().unwrap().clone();
+                member.insert("kind".into(), json!({"const":"k"}));
+                let member = json!({"type":"object","required":["kind","foo_bar","fooBar"],"properties":member});
+                one_proc(
+                    "svc",
+                    "proc",
+                    json!({
+                        "type":"rpc","init":o,
+                        "output":obj(&["inner","u"], json!({"inner": o, "u": {"anyOf":[member, {"type":"object","required":["kind"],"properties":{"kind":{"const":"other"}}}]}})),
+                        "errors":{"not":{}}
+                    }),
+                )
+            },
+            names: &["SvcProcInit", "SvcProcOutput"],
+            checks: r##"
+                const ALL: &str = r#"{"type":"a","type_":"b","r_type":"c","fooBar":"d","foo_bar":"e","FooBar":"f","foo-bar":"g","foo bar":"h"}"#;
+
+                #[test]
+                fn every_property_has_its_own_field() {
+                    let v: SvcProcInit = json::from_str(ALL).unwrap();
+                    // The field named like its wire name keeps the plain name.
+                    assert_eq!((v.type_.as_str(), v.r_type.as_str(), v.foo_bar.as_str()), ("b", "c", "e"));
+                    let mut got = vec![
+                        v.type_2.clone(), v.foo_bar_2.clone(), v.foo_bar_3.clone(),
+                        v.foo_bar_4.clone(), v.foo_bar_5.clone(),
+                    ];
+                    got.sort();
+                    assert_eq!(got, ["a", "d", "f", "g", "h"]);
+                    let back: json::Value = json::to_value(&v).unwrap();
+                    assert_eq!(back, json::from_str::<json::Value>(ALL).unwrap());
+                }
+
+                #[test]
+                fn responses_nested_objects_and_union_members_keep_wire_names() {
+                    let text = format!(
+                        r#"{{"inner":{ALL},"u":{{"kind":"k","fooBar":"x","foo_bar":"y"}}}}"#
+                    );
+                    let v: SvcProcOutput = json::from_str(&text).unwrap();
+                    assert_eq!(v.inner.foo_bar, "e");
+                    let back: json::Value = json::to_value(&v).unwrap();
+                    assert_eq!(back, json::from_str::<json::Value>(&text).unwrap());
+                }
+            "##,
+        },
+        // `$ref: "#"` (TypeBox 1.x `Type.This`) and references to an enclosing `$id`,
+        // inside objects, arrays, unions and records.
+        Case {
+            module: "root_recursion",
+            schema: json!({"services":{"tree":{"procedures":{
+                "obj":{"type":"rpc",
+                    "init":{"type":"object","properties":{"name":{"type":"string"},"child":{"$ref":"#"}},"required":["name"]},
+                    "output":{"type":"object","properties":{"kids":{"type":"array","items":{"$ref":"#"}}},"required":["kids"]},
+                    "errors":{"not":{}}},
+                "un":{"type":"rpc",
+                    "init":{"anyOf":[{"type":"string"},{"type":"array","items":{"$ref":"#"}},
+                        {"type":"object","required":["kind","next"],"properties":{"kind":{"const":"wrap"},"next":{"$ref":"#"}}}]},
+                    "output":{"type":"object","patternProperties":{"^(.*)$":{"$ref":"#"}}},
+                    "errors":{"not":{}}},
+                "idref":{"type":"rpc",
+                    "init":{"type":"object","properties":{"inner":{"$id":"Inner","type":"object","properties":{"again":{"$ref":"Inner"},"up":{"$ref":"#"}}}}},
+                    "output":{"type":"boolean"},"errors":{"not":{}}}
+            }}}}),
+            names: &[
+                "TreeObjInit",
+                "TreeObjOutput",
+                "TreeUnInit",
+                "TreeUnOutput",
+                "TreeIdrefInit",
+            ],
+            checks: r##"
+                fn round_trip<T: ::river_runtime::__private::serde::Serialize + ::river_runtime::__private::serde::de::DeserializeOwned>(text: &str) -> T {
+                    let v: T = json::from_str(text).unwrap();
+                    let back: json::Value = json::to_value(&v).unwrap();
+                    assert_eq!(back, json::from_str::<json::Value>(text).unwrap(), "{text}");
+                    v
+                }
+
+                #[test]
+                fn objects_and_arrays_refer_to_their_root() {
+                    let v: TreeObjInit = round_trip(r#"{"name":"a","child":{"name":"b","child":{"name":"c"}}}"#);
+                    assert_eq!(v.child.unwrap().child.unwrap().name, "c");
+                    let v: TreeObjOutput = round_trip(r#"{"kids":[{"kids":[]},{"kids":[{"kids":[]}]}]}"#);
+                    assert_eq!(v.kids[1].kids.len(), 1);
+                }
+
+                #[test]
+                fn unions_and_records_refer_to_their_root() {
+                    round_trip::<TreeUnInit>(r#"["a",["b"],{"kind":"wrap","next":"c"}]"#);
+                    let v: TreeUnOutput = round_trip(r#"{"x":{"y":{}}}"#);
+                    assert!(v["x"]["y"].is_empty());
+                }
+
+                #[test]
+                fn an_enclosing_id_and_the_root_together() {
+                    // An absent optional self-reference is omitted, not sent as null.
+                    round_trip::<TreeIdrefInit>(r#"{"inner":{"again":{"up":{}}}}"#);
                 }
             "##,
         },
