@@ -32,6 +32,7 @@ pub mod package;
 mod plan;
 pub mod schema;
 pub mod shapes;
+pub mod synth;
 pub mod types;
 
 pub use builder::{compile, configure, Builder, Error};

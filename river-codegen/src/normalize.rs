@@ -799,8 +799,8 @@ impl Normalizer<'_, '_> {
         }
         let nullable = out.len() == 2 && out.iter().any(|v| *v == json!({"type": "null"}));
         u.insert("anyOf".into(), Value::Array(out));
-        if nullable && t.claimed.is_none() {
-            // `T | null` is `Option<T>`, not a type of its own.
+        if nullable && (t.claimed.is_none() || t.root) {
+            // `T | null` is `Option<T>`, not a type of its own (a payload too).
             return Ok(Value::Object(u));
         }
         Ok(self.named(u, &t, false))
