@@ -1,5 +1,5 @@
 //! The client: one driver task per client owns the WebSocket, the session bookkeeping
-//! ([`SessionState`](crate::session::SessionState)), the table of open streams and the
+//! (`session::SessionState`: seq/ack, send buffer), the table of open streams and the
 //! timers; cheap cloneable [`Client`] handles and per-call handles ([`Writer`],
 //! [`Reader`], [`Response`]) talk to it over channels.
 //!

@@ -7,7 +7,7 @@
 //! - [`Error`]: an opaque local failure (connect, handshake rejection, codec, closed
 //!   client) with `is_*()` predicates, in the style of hyper's error.
 //! - [`ServiceError`]: implemented by generated per-procedure error enums (see
-//!   [`crate::service_error`]).
+//!   [`mod@crate::service_error`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -153,49 +153,53 @@ impl ProtocolError {
         )
     }
 
-    /// Converts to the `{code, message, extras?}` wire payload.
-    pub fn to_payload(&self) -> ErrorPayload {
-        ErrorPayload {
-            code: self.code.as_str().to_string(),
-            message: self.message.clone(),
-            extras: self.extras.as_ref().map(|e| {
-                let mut errors = Vec::with_capacity(e.first_validation_errors.len());
-                for entry in &e.first_validation_errors {
-                    errors.push(Value::Object(
+    internal_fn! {
+        /// Converts to the `{code, message, extras?}` wire payload.
+        fn to_payload(&self) -> ErrorPayload {
+            ErrorPayload {
+                code: self.code.as_str().to_string(),
+                message: self.message.clone(),
+                extras: self.extras.as_ref().map(|e| {
+                    let mut errors = Vec::with_capacity(e.first_validation_errors.len());
+                    for entry in &e.first_validation_errors {
+                        errors.push(Value::Object(
+                            [
+                                ("path".to_string(), Value::String(entry.path.clone())),
+                                ("message".to_string(), Value::String(entry.message.clone())),
+                            ]
+                            .into_iter()
+                            .collect(),
+                        ));
+                    }
+                    Value::Object(
                         [
-                            ("path".to_string(), Value::String(entry.path.clone())),
-                            ("message".to_string(), Value::String(entry.message.clone())),
+                            ("firstValidationErrors".to_string(), Value::Array(errors)),
+                            ("totalErrors".to_string(), Value::Int(e.total_errors as i64)),
                         ]
                         .into_iter()
                         .collect(),
-                    ));
-                }
-                Value::Object(
-                    [
-                        ("firstValidationErrors".to_string(), Value::Array(errors)),
-                        ("totalErrors".to_string(), Value::Int(e.total_errors as i64)),
-                    ]
-                    .into_iter()
-                    .collect(),
-                )
-            }),
+                    )
+                }),
+            }
         }
     }
 
-    /// Interprets a wire error payload as a protocol error, if its code is reserved.
-    ///
-    /// Malformed `extras` are dropped rather than failing the whole error.
-    pub fn from_payload(payload: &ErrorPayload) -> Option<Self> {
-        let code = ProtocolErrorCode::from_code(&payload.code)?;
-        let extras = match (&payload.extras, code) {
-            (Some(v), ProtocolErrorCode::InvalidRequest) => v.deserialize_into().ok(),
-            _ => None,
-        };
-        Some(ProtocolError::with_extras(
-            code,
-            payload.message.clone(),
-            extras,
-        ))
+    internal_fn! {
+        /// Interprets a wire error payload as a protocol error, if its code is reserved.
+        ///
+        /// Malformed `extras` are dropped rather than failing the whole error.
+        fn from_payload(payload: &ErrorPayload) -> Option<Self> {
+            let code = ProtocolErrorCode::from_code(&payload.code)?;
+            let extras = match (&payload.extras, code) {
+                (Some(v), ProtocolErrorCode::InvalidRequest) => v.deserialize_into().ok(),
+                _ => None,
+            };
+            Some(ProtocolError::with_extras(
+                code,
+                payload.message.clone(),
+                extras,
+            ))
+        }
     }
 }
 

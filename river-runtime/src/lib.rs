@@ -6,8 +6,53 @@
 //! heartbeats), a WebSocket client with transparent reconnection, and a server with a
 //! router of the four procedure kinds (rpc, stream, upload, subscription).
 //!
-//! The data path: bytes → [`codec`] → [`session`] → stream → typed handle.
+//! The data path: bytes → [`codec`] → session (seq/ack, send buffer) → stream → typed
+//! handle.
+//!
+//! # Features
+//!
+//! - `native-roots`: trust the platform's certificate store for `wss://` too.
+//! - `axum`: `river_runtime::axum`, River at a route of an axum `Router`.
+//! - `unstable-internals`: makes the wire internals public (the frame model `message`,
+//!   `ids`, the session bookkeeping `session`, `Codec::encode_message` /
+//!   `decode_message` / `encode_result` / `decode_result`, `ProtocolError::to_payload`
+//!   / `from_payload`) for fuzzers, conformance tests and interop tools. They are
+//!   **unstable: no semver guarantees**. Without the feature they are private; nothing
+//!   an application or generated code needs is behind it.
 #![deny(missing_docs)]
+
+/// Declares a module of wire internals: `pub` with the `unstable-internals` feature
+/// (documented as unstable), `pub(crate)` without it.
+macro_rules! internal_mod {
+    ($(#[$attr:meta])* mod $name:ident;) => {
+        // The module's own docs say that it is unstable (outer docs would resolve its
+        // intra-doc links in the wrong scope).
+        $(#[$attr])*
+        #[cfg(feature = "unstable-internals")]
+        pub mod $name;
+        $(#[$attr])*
+        #[cfg(not(feature = "unstable-internals"))]
+        #[allow(dead_code, unused_imports)]
+        pub(crate) mod $name;
+    };
+}
+
+/// Declares a wire-level method or function: `pub` with the `unstable-internals`
+/// feature (documented as unstable), `pub(crate)` without it.
+macro_rules! internal_fn {
+    ($(#[$attr:meta])* fn $($rest:tt)*) => {
+        $(#[$attr])*
+        ///
+        /// **Unstable internals** (the `unstable-internals` feature): no semver
+        /// guarantees.
+        #[cfg(feature = "unstable-internals")]
+        pub fn $($rest)*
+        $(#[$attr])*
+        #[cfg(not(feature = "unstable-internals"))]
+        #[allow(dead_code)]
+        pub(crate) fn $($rest)*
+    };
+}
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -15,12 +60,12 @@ pub mod client;
 pub mod codec;
 pub mod connect;
 pub mod error;
-pub mod ids;
-pub mod message;
+internal_mod! { mod ids; }
+internal_mod! { mod message; }
 pub mod options;
 pub mod server;
 pub mod service_error;
-pub mod session;
+internal_mod! { mod session; }
 pub mod tls;
 mod transport;
 pub mod validate;
@@ -30,6 +75,7 @@ pub use client::{Client, ClientBuilder, ClientEvent, Reader, Response, Writer};
 pub use codec::Codec;
 pub use connect::ConnectRequest;
 pub use error::{Error, ProtocolError, ProtocolErrorCode, RiverError};
+pub use message::{HandshakeErrorCode, Payload};
 pub use options::{BackoffOptions, ClientOptions, ServerOptions, SessionOptions};
 pub use server::{
     Context, Failure, HandshakeRejection, HandshakeValidator, Requests, Responses, Router, Server,
