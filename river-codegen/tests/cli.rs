@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../river-runtime/tests/shared_support/mod.rs"]
+mod shared_support;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_river-codegen"))
 }
@@ -119,12 +122,12 @@ fn directory_output_and_targets() {
 
 #[test]
 fn invalid_schema_fails_with_the_place() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    let schema = shared.join("schemas/river-python/v1-rpc-invalid-schema.json");
-    if !schema.is_file() {
-        eprintln!("skipping: {} is not present", schema.display());
+    let Some(schema) = shared_support::shared_file(
+        "invalid_schema_fails_with_the_place",
+        "schemas/river-python/v1-rpc-invalid-schema.json",
+    ) else {
         return;
-    }
+    };
     let dir = scratch("cli-invalid");
     let out_file = dir.join("invalid.rs");
     let out = run(bin()
