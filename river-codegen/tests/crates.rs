@@ -16,13 +16,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../river-runtime/tests/shared_support/mod.rs"]
+mod shared_support;
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn shared() -> Option<PathBuf> {
-    let dir = workspace().join("../shared");
-    dir.is_dir().then_some(dir)
 }
 
 fn target_dir() -> PathBuf {
@@ -83,9 +81,9 @@ fn cargo(dir: &Path, args: &[&str], what: &str) {
 fn every_schema_makes_a_crate_that_builds_documents_and_tests() {
     let mut schemas = Vec::new();
     json_files(&workspace().join("schemas"), &mut schemas);
-    match shared() {
-        Some(shared) => json_files(&shared.join("schemas"), &mut schemas),
-        None => eprintln!("skipping ../shared/schemas: ../shared is not beside the workspace"),
+    if let Some(shared) = shared_support::shared_file("the crates of ../shared/schemas", "schemas")
+    {
+        json_files(&shared, &mut schemas);
     }
     assert!(!schemas.is_empty());
     let root = target_dir().join("codegen-tests/crates");

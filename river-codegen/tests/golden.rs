@@ -18,15 +18,12 @@ use river_codegen::builder::write_if_changed;
 use river_codegen::names::{to_snake_ident, unique};
 use river_codegen::{generate, Options};
 
+#[path = "../../river-runtime/tests/shared_support/mod.rs"]
+mod shared_support;
+
 /// The workspace root.
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// `../shared` beside the workspace, if present.
-fn shared() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    dir.is_dir().then_some(dir)
 }
 
 /// The `.json` files in `dir` (recursively when `recurse`), sorted.
@@ -163,16 +160,13 @@ fn generated_code_builds_and_passes_clippy() {
         }
         inputs.push((module, schema, Options::default()));
     }
-    match shared() {
-        Some(shared) => {
-            let mut files = json_files(&shared.join("schemas"), true);
-            files.extend(json_files(&shared.join("conformance"), false));
-            for schema in files {
-                let module = format!("shared_{}", module_name(&schema, &mut taken));
-                inputs.push((module, schema, Options::default()));
-            }
+    if let Some(shared) = shared_support::shared_dir("the clippy check of the ../shared schemas") {
+        let mut files = json_files(&shared.join("schemas"), true);
+        files.extend(json_files(&shared.join("conformance"), false));
+        for schema in files {
+            let module = format!("shared_{}", module_name(&schema, &mut taken));
+            inputs.push((module, schema, Options::default()));
         }
-        None => eprintln!("skipping the ../shared schemas: ../shared is not present"),
     }
 
     // Shares its target directory with the types_compile test's check crate.

@@ -13,6 +13,9 @@ use river_codegen::schema::parse_schema;
 use river_codegen::types::{generate_types, TypeSet};
 use serde_json::json;
 
+#[path = "../../river-runtime/tests/shared_support/mod.rs"]
+mod shared_support;
+
 /// A schema, assertions on the generated names, and Rust test code run in the check
 /// crate (with `use super::<module>::types::*;` and `json` = serde_json in scope).
 struct Case {
@@ -483,11 +486,9 @@ fn workspace() -> PathBuf {
 }
 
 fn corpus() -> Vec<(String, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    if !root.is_dir() {
-        println!("skipping the shared corpus: {} is absent", root.display());
+    let Some(root) = shared_support::shared_dir("the types of the ../shared corpus") else {
         return Vec::new();
-    }
+    };
     let mut files = Vec::new();
     let mut dirs = vec![root.join("schemas"), root.join("conformance")];
     while let Some(d) = dirs.pop() {

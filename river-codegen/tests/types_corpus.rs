@@ -6,15 +6,8 @@ use std::path::{Path, PathBuf};
 use river_codegen::schema::parse_schema;
 use river_codegen::types::generate_types;
 
-fn shared() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        println!("skipping: {} is absent", p.display());
-        None
-    }
-}
+#[path = "../../river-runtime/tests/shared_support/mod.rs"]
+mod shared_support;
 
 fn corpus(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -42,7 +35,9 @@ fn corpus(root: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn every_corpus_schema_generates() {
-    let Some(root) = shared() else { return };
+    let Some(root) = shared_support::shared_dir("every_corpus_schema_generates") else {
+        return;
+    };
     let files = corpus(&root);
     assert!(files.len() >= 20, "corpus too small: {files:?}");
     for f in files {

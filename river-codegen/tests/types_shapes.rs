@@ -1,22 +1,16 @@
 //! Real TypeBox output (0.34 and 1.x, `reference/data/typebox-shapes.json`) through the
 //! whole type pipeline: what each shape becomes in Rust.
-
-use std::path::Path;
-
 use river_codegen::schema::parse_schema;
 use river_codegen::types::{generate_types, TypeSet};
 use serde_json::{json, Value};
 
-fn shapes() -> Option<Value> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/reference/data/typebox-shapes.json");
-    match std::fs::read_to_string(&p) {
-        Ok(s) => Some(serde_json::from_str(&s).unwrap()),
-        Err(_) => {
-            println!("skipping: {} is absent", p.display());
-            None
-        }
-    }
+#[path = "../../river-runtime/tests/shared_support/mod.rs"]
+mod shared_support;
+
+fn shapes(what: &str) -> Option<Value> {
+    let p = shared_support::shared_file(what, "reference/data/typebox-shapes.json")?;
+    let text = std::fs::read_to_string(&p).expect("typebox-shapes.json is readable");
+    Some(serde_json::from_str(&text).expect("typebox-shapes.json is JSON"))
 }
 
 /// Generates a schema with the shape as the output of `s.p`.
@@ -66,7 +60,9 @@ fn item(types: &TypeSet, name: &str) -> String {
 
 #[test]
 fn typebox_1x_shapes() {
-    let Some(all) = shapes() else { return };
+    let Some(all) = shapes("typebox_1x_shapes") else {
+        return;
+    };
     let v1 = &all["v1"];
     let expect_type = [
         (
@@ -182,7 +178,9 @@ fn typebox_1x_shapes() {
 
 #[test]
 fn typebox_034_shapes() {
-    let Some(all) = shapes() else { return };
+    let Some(all) = shapes("typebox_034_shapes") else {
+        return;
+    };
     let v034 = &all["v034"];
     for (shape, ty) in [
         ("uint8array", "::river_runtime::Bytes"),
@@ -281,12 +279,15 @@ fn diagnostics_name_the_place() {
 
 #[test]
 fn v1_compat_interop_matches_v2_names() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
+    let what = "v1_compat_interop_matches_v2_names";
+    let Some(root) = shared_support::shared_file(what, "conformance") else {
+        return;
+    };
     let (Ok(v2), Ok(v1)) = (
         std::fs::read_to_string(root.join("interop-schema.json")),
         std::fs::read_to_string(root.join("interop-schema-v1compat.json")),
     ) else {
-        println!("skipping: conformance schemas absent");
+        shared_support::skipped(what, "the conformance interop schemas are not readable");
         return;
     };
     let start = std::time::Instant::now();

@@ -1,5 +1,5 @@
 //! The client: one driver task per client owns the WebSocket, the session bookkeeping
-//! ([`SessionState`](crate::session::SessionState)), the table of open streams and the
+//! (`session::SessionState`: seq/ack, send buffer), the table of open streams and the
 //! timers; cheap cloneable [`Client`] handles and per-call handles ([`Writer`],
 //! [`Reader`], [`Response`]) talk to it over channels.
 //!
@@ -19,7 +19,13 @@
 //! - Calls made after [`Client::close`] fail at once with
 //!   `UNEXPECTED_DISCONNECT "transport is closed"`.
 //! - Dropping an unfinished call handle cancels the call (flag 4, `CANCEL`), as if
-//!   `cancel()` had been called; dropping an open [`Writer`] closes it (CLOSE).
+//!   `cancel()` had been called; dropping an open [`Writer`] closes it (CLOSE). So
+//!   `tokio::time::timeout(d, client.rpc(…))`, a `select!` that loses, or an aborted
+//!   task cancels the call on the server too: the handler's
+//!   [`Context::cancelled`](crate::Context::cancelled) resolves.
+//! - Per-call deadlines: [`Response::timeout`] and [`Reader::timeout`]. When the
+//!   deadline passes the call is cancelled as if dropped, and the caller gets an error
+//!   for which [`RiverError::is_timeout`] is true (`deadline exceeded after 50ms`).
 //! - Writers wait while the session's send buffer (plus requests queued for the driver)
 //!   is at `send_buffer_high_water_mark`, and resume when acknowledgements trim it (the
 //!   reference's `waitForWriteReady`; its `write` never blocks).
@@ -76,6 +82,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -652,6 +659,7 @@ impl Client {
                         codec,
                         output,
                         finished: false,
+                        deadline: None,
                         _p: PhantomData,
                     },
                 )
@@ -672,20 +680,17 @@ impl Client {
                     codec,
                     output: None,
                     finished: false,
+                    deadline: None,
                     _p: PhantomData,
                 },
             ),
         }
     }
 
-    /// Calls an rpc: one init, one result. Dropping the future before it resolves
-    /// cancels the call.
-    pub fn rpc<I, O, E>(
-        &self,
-        service: &str,
-        procedure: &str,
-        init: &I,
-    ) -> impl Future<Output = Result<O, RiverError<E>>> + Send + 'static
+    /// Calls an rpc: one init, one result. The [`Response`] is a future; dropping it
+    /// before it resolves cancels the call on the server, and
+    /// [`Response::timeout`] gives it a deadline.
+    pub fn rpc<I, O, E>(&self, service: &str, procedure: &str, init: &I) -> Response<O, E>
     where
         I: Serialize + ?Sized,
         O: DeserializeOwned + Send + 'static,
@@ -793,7 +798,38 @@ struct CallRx<O, E> {
     /// The `Ok` response schema, when the client validates.
     output: Option<Validator>,
     finished: bool,
+    /// The call's deadline, when one was set.
+    deadline: Option<Deadline>,
     _p: PhantomData<fn() -> (O, E)>,
+}
+
+/// A call's deadline: when it passes, the call is cancelled as if dropped.
+struct Deadline {
+    /// How long after it was set (for the error message).
+    after: Duration,
+    at: tokio::time::Instant,
+    /// Made on the first poll (which runs in the runtime), not when the deadline is set.
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Deadline {
+    /// A deadline `after` from now; `None` when that is too far to represent.
+    fn new(after: Duration) -> Option<Self> {
+        let at = tokio::time::Instant::now().checked_add(after)?;
+        Some(Deadline {
+            after,
+            at,
+            sleep: None,
+        })
+    }
+
+    fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let at = self.at;
+        self.sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)))
+            .as_mut()
+            .poll(cx)
+    }
 }
 
 impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
@@ -802,8 +838,26 @@ impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
             self.finished = true;
             return Poll::Ready(Some(Err(e)));
         }
-        let Some(rx) = self.rx.as_mut() else {
+        if self.rx.is_none() {
             self.finished = true;
+            return Poll::Ready(None);
+        }
+        if let Some(deadline) = self.deadline.as_mut() {
+            if deadline.poll_elapsed(cx).is_ready() {
+                let after = deadline.after;
+                self.deadline = None;
+                // Exactly what dropping the handle does: CANCEL unless finished.
+                self.cancel(true);
+                self.finished = true;
+                if let Some(rx) = self.rx.take() {
+                    rx.close_rx();
+                }
+                return Poll::Ready(Some(Err(RiverError::Transport(Error::deadline_exceeded(
+                    after,
+                )))));
+            }
+        }
+        let Some(rx) = self.rx.as_mut() else {
             return Poll::Ready(None);
         };
         loop {
@@ -833,6 +887,10 @@ impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
 }
 
 impl<O, E> CallRx<O, E> {
+    fn set_timeout(&mut self, after: Duration) {
+        self.deadline = Deadline::new(after);
+    }
+
     fn cancel(&mut self, from_drop: bool) {
         if self.finished {
             return;
@@ -1002,6 +1060,36 @@ pub struct Reader<O, E> {
 }
 
 impl<O, E> Reader<O, E> {
+    /// Gives the whole call a deadline, `after` from now (replacing any earlier one).
+    /// When it passes before the server ended the stream, the call is cancelled as if
+    /// the reader had been dropped (the server's handler sees `CANCEL`, an open
+    /// [`Writer`] is closed), and the reader yields one error for which
+    /// [`RiverError::is_timeout`] is true (`deadline exceeded after 50ms`), then
+    /// `None`. Results still queued when the deadline passes are discarded.
+    ///
+    /// ```no_run
+    /// # async fn f(client: river_runtime::Client) {
+    /// use std::time::Duration;
+    /// use river_runtime::{AnyServiceError, Reader};
+    ///
+    /// let mut ticks: Reader<u64, AnyServiceError> = client
+    ///     .subscribe("clock", "ticks", &())
+    ///     .timeout(Duration::from_secs(30));
+    /// while let Some(tick) = ticks.next().await {
+    ///     match tick {
+    ///         Ok(n) => println!("tick {n}"),
+    ///         Err(e) if e.is_timeout() => break, // 30 s are over
+    ///         Err(e) => panic!("{e}"),
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    #[must_use = "a Reader does nothing unless polled, and dropping it cancels the call"]
+    pub fn timeout(mut self, after: Duration) -> Self {
+        self.rx.set_timeout(after);
+        self
+    }
+
     /// Cancels the call (sends CANCEL); the reader then yields `Err(CANCEL)` after what
     /// it already received. Does nothing when both halves are already closed.
     pub fn cancel(&mut self) {
@@ -1024,12 +1112,43 @@ impl<O: DeserializeOwned, E: ServiceError> futures::Stream for Reader<O, E> {
     }
 }
 
-/// The single result of an rpc or upload. Dropping it before it resolved cancels the call.
+/// The single result of an rpc or upload: a future. Dropping it before it resolved
+/// cancels the call; [`Response::timeout`] sets a deadline.
+#[must_use = "a Response does nothing unless awaited, and dropping it cancels the call"]
 pub struct Response<O, E> {
     rx: CallRx<O, E>,
 }
 
 impl<O, E> Response<O, E> {
+    /// Gives the call a deadline, `after` from now (replacing any earlier one). When it
+    /// passes before the result arrived, the call is cancelled exactly as dropping the
+    /// response does (the client sends `CANCEL`; the server's handler sees
+    /// [`Context::cancelled`](crate::Context::cancelled) resolve), and the response
+    /// resolves to an error for which [`RiverError::is_timeout`] is true, displayed as
+    /// `deadline exceeded after 50ms`.
+    ///
+    /// The deadline counts from this call, not from the first poll.
+    ///
+    /// ```no_run
+    /// # async fn f(client: river_runtime::Client) {
+    /// use std::time::Duration;
+    /// use river_runtime::{AnyServiceError, RiverError};
+    ///
+    /// let answer: Result<u64, RiverError<AnyServiceError>> = client
+    ///     .rpc("math", "slowSquare", &7)
+    ///     .timeout(Duration::from_millis(50))
+    ///     .await;
+    /// if let Err(e) = answer {
+    ///     assert!(e.is_timeout());
+    ///     assert_eq!(e.to_string(), "deadline exceeded after 50ms");
+    /// }
+    /// # }
+    /// ```
+    pub fn timeout(mut self, after: Duration) -> Self {
+        self.rx.set_timeout(after);
+        self
+    }
+
     /// Cancels the call (sends CANCEL); the response resolves to `Err(CANCEL)`. Does
     /// nothing when both halves are already closed.
     pub fn cancel(&mut self) {

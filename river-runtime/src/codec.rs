@@ -1,4 +1,4 @@
-//! Codecs: how a [`TransportMessage`] and its payloads become WebSocket frames.
+//! Codecs: how a frame (`TransportMessage`) and its payloads become WebSocket frames.
 //!
 //! The codec is chosen per transport and never negotiated, as in the reference:
 //! [`Codec::Json`] (the reference's `NaiveJsonCodec`, its default) or
@@ -189,21 +189,23 @@ impl Codec {
         }
     }
 
-    /// Encodes a whole frame. The payload must already be encoded with this codec.
-    pub fn encode_message(self, msg: &TransportMessage) -> Result<Vec<u8>, Error> {
-        self.encode_frame(&FrameRef {
-            id: &msg.id,
-            from: &msg.from,
-            to: &msg.to,
-            seq: msg.seq,
-            ack: msg.ack,
-            service_name: msg.service_name.as_deref(),
-            procedure_name: msg.procedure_name.as_deref(),
-            stream_id: &msg.stream_id,
-            control_flags: msg.control_flags,
-            tracing: msg.tracing.as_ref(),
-            payload: &msg.payload,
-        })
+    internal_fn! {
+        /// Encodes a whole frame. The payload must already be encoded with this codec.
+        fn encode_message(self, msg: &TransportMessage) -> Result<Vec<u8>, Error> {
+            self.encode_frame(&FrameRef {
+                id: &msg.id,
+                from: &msg.from,
+                to: &msg.to,
+                seq: msg.seq,
+                ack: msg.ack,
+                service_name: msg.service_name.as_deref(),
+                procedure_name: msg.procedure_name.as_deref(),
+                stream_id: &msg.stream_id,
+                control_flags: msg.control_flags,
+                tracing: msg.tracing.as_ref(),
+                payload: &msg.payload,
+            })
+        }
     }
 
     /// Encodes a frame from borrowed fields (the session stamps frames this way, without
@@ -215,14 +217,16 @@ impl Codec {
         }
     }
 
-    /// Decodes and validates a whole frame: the top level must be a map with every
-    /// required field of the right type; optional fields must be absent or well typed
-    /// (`null` is rejected, as the reference does); unknown keys are ignored. The payload
-    /// is kept encoded, as a slice of `frame`.
-    pub fn decode_message(self, frame: bytes::Bytes) -> Result<TransportMessage, Error> {
-        match self {
-            Codec::Json => json::decode_message(frame),
-            Codec::Msgpack => msgpack::decode_message(frame),
+    internal_fn! {
+        /// Decodes and validates a whole frame: the top level must be a map with every
+        /// required field of the right type; optional fields must be absent or well typed
+        /// (`null` is rejected, as the reference does); unknown keys are ignored. The payload
+        /// is kept encoded, as a slice of `frame`.
+        fn decode_message(self, frame: bytes::Bytes) -> Result<TransportMessage, Error> {
+            match self {
+                Codec::Json => json::decode_message(frame),
+                Codec::Msgpack => msgpack::decode_message(frame),
+            }
         }
     }
 
@@ -251,20 +255,24 @@ impl Codec {
         }
     }
 
-    /// Builds a `Result` payload `{ok, payload: inner}` around an encoded inner payload.
-    pub fn encode_result(self, ok: bool, inner: &Payload) -> Payload {
-        match self {
-            Codec::Json => json::encode_result(ok, inner),
-            Codec::Msgpack => msgpack::encode_result(ok, inner),
+    internal_fn! {
+        /// Builds a `Result` payload `{ok, payload: inner}` around an encoded inner payload.
+        fn encode_result(self, ok: bool, inner: &Payload) -> Payload {
+            match self {
+                Codec::Json => json::encode_result(ok, inner),
+                Codec::Msgpack => msgpack::encode_result(ok, inner),
+            }
         }
     }
 
-    /// Splits a `Result` payload `{ok, payload}` into `ok` and the still-encoded inner
-    /// payload. Fails when the payload is not such an object.
-    pub fn decode_result(self, payload: &Payload) -> Result<(bool, Payload), Error> {
-        match self {
-            Codec::Json => json::decode_result(payload),
-            Codec::Msgpack => msgpack::decode_result(payload),
+    internal_fn! {
+        /// Splits a `Result` payload `{ok, payload}` into `ok` and the still-encoded inner
+        /// payload. Fails when the payload is not such an object.
+        fn decode_result(self, payload: &Payload) -> Result<(bool, Payload), Error> {
+            match self {
+                Codec::Json => json::decode_result(payload),
+                Codec::Msgpack => msgpack::decode_result(payload),
+            }
         }
     }
 }

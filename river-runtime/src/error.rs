@@ -7,10 +7,11 @@
 //! - [`Error`]: an opaque local failure (connect, handshake rejection, codec, closed
 //!   client) with `is_*()` predicates, in the style of hyper's error.
 //! - [`ServiceError`]: implemented by generated per-procedure error enums (see
-//!   [`crate::service_error`]).
+//!   [`mod@crate::service_error`]).
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -152,49 +153,53 @@ impl ProtocolError {
         )
     }
 
-    /// Converts to the `{code, message, extras?}` wire payload.
-    pub fn to_payload(&self) -> ErrorPayload {
-        ErrorPayload {
-            code: self.code.as_str().to_string(),
-            message: self.message.clone(),
-            extras: self.extras.as_ref().map(|e| {
-                let mut errors = Vec::with_capacity(e.first_validation_errors.len());
-                for entry in &e.first_validation_errors {
-                    errors.push(Value::Object(
+    internal_fn! {
+        /// Converts to the `{code, message, extras?}` wire payload.
+        fn to_payload(&self) -> ErrorPayload {
+            ErrorPayload {
+                code: self.code.as_str().to_string(),
+                message: self.message.clone(),
+                extras: self.extras.as_ref().map(|e| {
+                    let mut errors = Vec::with_capacity(e.first_validation_errors.len());
+                    for entry in &e.first_validation_errors {
+                        errors.push(Value::Object(
+                            [
+                                ("path".to_string(), Value::String(entry.path.clone())),
+                                ("message".to_string(), Value::String(entry.message.clone())),
+                            ]
+                            .into_iter()
+                            .collect(),
+                        ));
+                    }
+                    Value::Object(
                         [
-                            ("path".to_string(), Value::String(entry.path.clone())),
-                            ("message".to_string(), Value::String(entry.message.clone())),
+                            ("firstValidationErrors".to_string(), Value::Array(errors)),
+                            ("totalErrors".to_string(), Value::Int(e.total_errors as i64)),
                         ]
                         .into_iter()
                         .collect(),
-                    ));
-                }
-                Value::Object(
-                    [
-                        ("firstValidationErrors".to_string(), Value::Array(errors)),
-                        ("totalErrors".to_string(), Value::Int(e.total_errors as i64)),
-                    ]
-                    .into_iter()
-                    .collect(),
-                )
-            }),
+                    )
+                }),
+            }
         }
     }
 
-    /// Interprets a wire error payload as a protocol error, if its code is reserved.
-    ///
-    /// Malformed `extras` are dropped rather than failing the whole error.
-    pub fn from_payload(payload: &ErrorPayload) -> Option<Self> {
-        let code = ProtocolErrorCode::from_code(&payload.code)?;
-        let extras = match (&payload.extras, code) {
-            (Some(v), ProtocolErrorCode::InvalidRequest) => v.deserialize_into().ok(),
-            _ => None,
-        };
-        Some(ProtocolError::with_extras(
-            code,
-            payload.message.clone(),
-            extras,
-        ))
+    internal_fn! {
+        /// Interprets a wire error payload as a protocol error, if its code is reserved.
+        ///
+        /// Malformed `extras` are dropped rather than failing the whole error.
+        fn from_payload(payload: &ErrorPayload) -> Option<Self> {
+            let code = ProtocolErrorCode::from_code(&payload.code)?;
+            let extras = match (&payload.extras, code) {
+                (Some(v), ProtocolErrorCode::InvalidRequest) => v.deserialize_into().ok(),
+                _ => None,
+            };
+            Some(ProtocolError::with_extras(
+                code,
+                payload.message.clone(),
+                extras,
+            ))
+        }
     }
 }
 
@@ -272,6 +277,13 @@ impl<E> RiverError<E> {
         matches!(self, RiverError::Protocol(p) if p.code == ProtocolErrorCode::UncaughtError)
     }
 
+    /// Whether the call's deadline passed ([`Response::timeout`](crate::Response::timeout),
+    /// [`Reader::timeout`](crate::Reader::timeout)): the call was cancelled on the
+    /// server and its `Display` is one line, `deadline exceeded after 50ms`.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, RiverError::Transport(e) if e.is_timeout())
+    }
+
     /// The local failure behind this error: the [`Error`] of a `Transport` error, or
     /// the cause of a locally produced protocol error (see [`ProtocolError::cause`]).
     pub fn transport_error(&self) -> Option<&Error> {
@@ -308,6 +320,7 @@ impl<E: fmt::Display> fmt::Display for RiverError<E> {
         match self {
             RiverError::Service(e) => write!(f, "{e}"),
             RiverError::Protocol(p) => write!(f, "protocol error: {p}"),
+            RiverError::Transport(t) if t.deadline().is_some() => write!(f, "{t}"),
             RiverError::Transport(t) => write!(f, "transport error: {t}"),
         }
     }
@@ -344,6 +357,8 @@ pub(crate) enum Kind {
     Decode,
     Closed,
     Timeout,
+    /// A call's deadline passed after this long.
+    Deadline(Duration),
     Io,
     Limit,
     /// The client's configuration cannot work (unsupported URL scheme, invalid header).
@@ -405,6 +420,13 @@ impl Error {
     /// A deadline passed.
     pub fn timeout(message: impl Into<String>) -> Self {
         Error::new(Kind::Timeout, message)
+    }
+    /// A call's deadline passed `after` it was set: `deadline exceeded after 50ms`.
+    pub(crate) fn deadline_exceeded(after: Duration) -> Self {
+        Error::new(
+            Kind::Deadline(after),
+            format!("deadline exceeded after {after:?}"),
+        )
     }
     /// An I/O or WebSocket failure.
     pub fn io(message: impl Into<String>) -> Self {
@@ -489,9 +511,19 @@ impl Error {
     pub fn is_closed(&self) -> bool {
         self.kind == Kind::Closed
     }
-    /// Whether a deadline passed.
+    /// Whether a deadline passed (a connect or handshake timeout, or a call's own
+    /// deadline: see [`Error::deadline`]).
     pub fn is_timeout(&self) -> bool {
-        self.kind == Kind::Timeout
+        matches!(self.kind, Kind::Timeout | Kind::Deadline(_))
+    }
+    /// The call deadline that passed, when this error is a call's timeout
+    /// ([`Response::timeout`](crate::Response::timeout),
+    /// [`Reader::timeout`](crate::Reader::timeout)).
+    pub fn deadline(&self) -> Option<Duration> {
+        match self.kind {
+            Kind::Deadline(after) => Some(after),
+            _ => None,
+        }
     }
     /// Whether an I/O or WebSocket operation failed.
     pub fn is_io(&self) -> bool {
@@ -559,5 +591,10 @@ mod tests {
             "{transport}"
         );
         assert!(!transport.to_string().contains('{'), "{transport}");
+        let deadline: RiverError<AnyServiceError> =
+            RiverError::Transport(Error::deadline_exceeded(Duration::from_millis(50)));
+        assert_eq!(deadline.to_string(), "deadline exceeded after 50ms");
+        assert!(deadline.is_timeout());
+        assert!(!transport.is_timeout());
     }
 }

@@ -1,6 +1,9 @@
 //! Identifiers as the reference generates them: 12 characters from a 60-character
 //! nanoid alphabet (digits and ASCII letters without `w` and `W`).
 //!
+//! **Unstable internals** (public only with the `unstable-internals` feature): no semver
+//! guarantees; may change or disappear in any release.
+//!
 //! Ids need to be unique, not secret. They are still drawn from the thread-local CSPRNG
 //! (`rand::rng()`), but with two `u64` draws per id rather than one bounded draw per
 //! character: each `u64` gives 6 base-60 digits (about 500 instructions per id including

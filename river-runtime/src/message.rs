@@ -1,6 +1,9 @@
 //! The wire model: [`TransportMessage`], control flags, control payloads and
 //! result envelopes, exactly as the reference implementation puts them on the wire.
 //!
+//! **Unstable internals** (public only with the `unstable-internals` feature): no semver
+//! guarantees; may change or disappear in any release.
+//!
 //! Payloads stay encoded ([`Payload`]) until a typed consumer decodes them, so a
 //! frame crosses the session layer without being re-encoded.
 

@@ -1340,7 +1340,7 @@ impl Server {
     ///
     /// The caller does the HTTP side: check the request is a WebSocket upgrade, call
     /// [`Server::authorize_upgrade`], answer 101 with `Sec-WebSocket-Accept`. The
-    /// `axum` feature's [`crate::axum`] does all of that.
+    /// `axum` feature's `river_runtime::axum` does all of that.
     pub fn accept_upgraded<I>(&self, io: I, request: UpgradeRequest)
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,

@@ -1,5 +1,8 @@
 //! Sessions: seq/ack bookkeeping and the send buffer ([`state`]).
 //!
+//! **Unstable internals** (public only with the `unstable-internals` feature): no semver
+//! guarantees; may change or disappear in any release.
+//!
 //! The session drivers that own a connection live with their side: the client's in
 //! [`crate::client`], the server's in [`crate::server`].
 

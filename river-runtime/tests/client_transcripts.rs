@@ -3,6 +3,7 @@
 //! client did (see `client_support`).
 
 mod client_support;
+mod shared_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

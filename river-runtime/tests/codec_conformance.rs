@@ -10,12 +10,15 @@ use river_runtime::message::{ControlFlags, Payload, Tracing, TransportMessage};
 use river_runtime::{BigInt, Bytes, Codec, Date, Value};
 use serde::{Deserialize, Serialize};
 
+mod shared_support;
+
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-fn shared_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    dir.join("conformance/transcripts").is_dir().then_some(dir)
+/// `../shared`, or `None` after reporting the skip of `what` (see `shared_support`).
+fn shared_dir(what: &str) -> Option<PathBuf> {
+    shared_support::shared_file(what, "conformance/transcripts")?;
+    shared_support::shared_dir(what)
 }
 
 fn hex(s: &str) -> Vec<u8> {
@@ -208,10 +211,7 @@ struct Stats {
 }
 
 fn run_transcripts(codec: Codec, sub: &str) -> Option<Stats> {
-    let Some(shared) = shared_dir() else {
-        eprintln!("skipping: ../shared (the conformance material) is absent");
-        return None;
-    };
+    let shared = shared_dir(&format!("codec conformance transcripts ({sub})"))?;
     let frames = load(&shared.join("conformance/transcripts").join(sub));
     let mut stats = Stats::default();
     for f in &frames {
@@ -302,8 +302,7 @@ fn transcripts_decode_and_round_trip() {
 
 #[test]
 fn transcript_payload_is_a_slice_of_the_frame() {
-    let Some(shared) = shared_dir() else {
-        eprintln!("skipping: ../shared (the conformance material) is absent");
+    let Some(shared) = shared_dir("transcript_payload_is_a_slice_of_the_frame") else {
         return;
     };
     for (codec, sub) in [(Codec::Json, "json"), (Codec::Msgpack, "binary")] {
@@ -325,8 +324,7 @@ fn transcript_payload_is_a_slice_of_the_frame() {
 
 #[test]
 fn transcript_prefixes_and_mutations_never_panic() {
-    let Some(shared) = shared_dir() else {
-        eprintln!("skipping: ../shared (the conformance material) is absent");
+    let Some(shared) = shared_dir("transcript_prefixes_and_mutations_never_panic") else {
         return;
     };
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);

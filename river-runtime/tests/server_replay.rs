@@ -14,6 +14,7 @@
 //! `heartbeat` family, which runs with a 100 ms interval and checks them.
 
 mod server_support;
+mod shared_support;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -22,7 +23,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use river_runtime::message::TransportMessage;
 use river_runtime::{Codec, Value};
-use server_support::{options, shared_dir, start, Peer, Read};
+use server_support::{options, start, Peer, Read};
 
 struct Line {
     c2s: bool,
@@ -31,14 +32,15 @@ struct Line {
 }
 
 fn load(dir: &str, family: &str) -> Option<Vec<Line>> {
-    let path = shared_dir()?
-        .join("conformance/transcripts")
-        .join(dir)
-        .join(format!("{family}.jsonl"));
+    let what = format!("server conformance case {dir}/{family}");
+    let path = shared_support::shared_file(
+        &what,
+        &format!("conformance/transcripts/{dir}/{family}.jsonl"),
+    )?;
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
-            println!("skipping: {}: {e}", path.display());
+            shared_support::skipped(&what, &format!("cannot read {}: {e}", path.display()));
             return None;
         }
     };

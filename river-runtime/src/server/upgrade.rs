@@ -8,7 +8,7 @@
 //!   status ([`Error::http_status`](crate::Error::http_status)) and do not retry 401
 //!   or 403;
 //! - in an HTTP layer in front of River (a tower/axum middleware when River is mounted
-//!   in an axum app; see [`crate::axum`] with the `axum` feature), which can be async;
+//!   in an axum app; see `river_runtime::axum` with the `axum` feature), which can be async;
 //! - in the River handshake, with a [`HandshakeValidator`] built by
 //!   [`HandshakeValidator::with_request`], which sees the upgrade request beside the
 //!   handshake metadata (the reference's own place for credentials).

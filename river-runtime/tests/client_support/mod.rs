@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,20 +52,6 @@ impl Frame {
     }
 }
 
-/// The shared directory, or `None` (with a printed reason) when it is absent.
-pub fn shared_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    if dir.join("conformance/transcripts").is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipping: {} not found (conformance transcripts absent)",
-            dir.display()
-        );
-        None
-    }
-}
-
 /// Transcript directory name of a codec.
 pub fn codec_dir(codec: Codec) -> &'static str {
     if codec == Codec::Json {
@@ -76,17 +61,21 @@ pub fn codec_dir(codec: Codec) -> &'static str {
     }
 }
 
-/// Loads a transcript family for a codec.
+/// Loads a transcript family for a codec; `None` (reported by `shared_support`) when
+/// `../shared` or the transcript is missing.
 pub fn load(codec: Codec, family: &str) -> Option<Vec<Frame>> {
-    let dir = shared_dir()?;
-    let path = dir
-        .join("conformance/transcripts")
-        .join(codec_dir(codec))
-        .join(format!("{family}.jsonl"));
+    let what = format!("client conformance case {}/{family}", codec_dir(codec));
+    let path = crate::shared_support::shared_file(
+        &what,
+        &format!(
+            "conformance/transcripts/{}/{family}.jsonl",
+            codec_dir(codec)
+        ),
+    )?;
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
-            println!("skipping: cannot read {}: {e}", path.display());
+            crate::shared_support::skipped(&what, &format!("cannot read {}: {e}", path.display()));
             return None;
         }
     };

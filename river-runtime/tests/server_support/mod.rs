@@ -4,7 +4,6 @@
 
 pub mod contract;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,17 +15,6 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub use contract::Contract;
-
-/// `shared/` next to the workspace, if present.
-pub fn shared_dir() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        println!("skipping: {} is absent", p.display());
-        None
-    }
-}
 
 /// Server options for tests: a long heartbeat interval unless told otherwise.
 pub fn options(heartbeat_ms: u64, grace_ms: u64) -> ServerOptions {

@@ -20,6 +20,9 @@ use river_runtime::__private::serde::Serialize;
 use river_runtime::message::Payload;
 use river_runtime::{Codec, Value};
 
+#[path = "../../../river-runtime/tests/shared_support/mod.rs"]
+mod shared_support;
+
 /// Which part of a call a payload is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Part {
@@ -291,15 +294,10 @@ fn run_codec(codec: Codec, dir: &Path, tally: &mut Tally) {
 }
 
 fn transcript_dir(codec_dir: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/transcripts")
-        .join(codec_dir);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipping: {} is not present", dir.display());
-        None
-    }
+    shared_support::shared_file(
+        &format!("generated-code round trips of the {codec_dir} transcripts"),
+        &format!("conformance/transcripts/{codec_dir}"),
+    )
 }
 
 fn run(codec: Codec, codec_dir: &str) {
