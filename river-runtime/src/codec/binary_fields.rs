@@ -307,14 +307,34 @@ fn join_property(path: &str, name: &str) -> String {
             .chars()
             .all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '-');
     if !plain {
-        let quoted = serde_json::to_string(name).unwrap_or_else(|_| format!("\"{name}\""));
-        return format!("{path}[{quoted}]");
+        return format!("{path}[{}]", quote(name));
     }
     if path.is_empty() {
         name.to_string()
     } else {
         format!("{path}.{name}")
     }
+}
+
+/// `"name"` with `"`, `\\`, control and text-direction characters escaped (`\u{202e}`),
+/// so the entry is safe in generated source and docs.
+fn quote(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control()
+                || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A JSON-pointer token: `~` as `~0`, `/` as `~1`.
