@@ -360,3 +360,24 @@ async fn the_opt_out_runs_json_anyway() {
     client.close().await;
     server.shutdown().await;
 }
+
+#[test]
+fn odd_property_names_are_quoted_and_escaped() {
+    let d = doc(json!({
+        "p": {"type": "rpc",
+            "init": {"type": "object", "properties": {
+                "a.b": {"type": "Date"},
+                "say \"hi\"\n": {"type": "Date"},
+                "rtl\u{202e}x": {"type": "Date"}
+            }},
+            "output": {"type": "string"}}
+    }));
+    assert_eq!(
+        fields(&d),
+        [
+            "chat.p init: [\"a.b\"]",
+            "chat.p init: [\"rtl\\u{202e}x\"]",
+            "chat.p init: [\"say \\\"hi\\\"\\u{000a}\"]",
+        ]
+    );
+}
