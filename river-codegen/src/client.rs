@@ -9,7 +9,8 @@ use crate::plan::{procedure_docs, Plan, ProcPlan, ServicePlan};
 use crate::schema::ProcedureKind;
 
 /// `pub mod client { … }`.
-pub(crate) fn client_module(plan: &Plan) -> TokenStream {
+pub(crate) fn client_module(plan: &Plan, binary_fields: &[String]) -> TokenStream {
+    let (codec_doc, check, try_new_body) = codec_parts(binary_fields);
     let accessors = plan.services.iter().map(|svc| {
         let name = &svc.snake;
         let ty = &svc.client_struct;
@@ -49,15 +50,29 @@ pub(crate) fn client_module(plan: &Plan) -> TokenStream {
             /// `river_runtime::Client` (build that with `river_runtime::Client::builder`).
             /// Cheap to clone; clones share the session.
             #handshake_doc
+            #codec_doc
             #[derive(Clone)]
             pub struct Client {
                 inner: ::river_runtime::Client,
             }
 
             impl Client {
-                /// Wraps a runtime client.
+                /// Wraps a runtime client. When its codec cannot carry this schema's
+                /// `BINARY_CODEC_FIELDS`, the runtime client fails `connect` and every
+                /// call at once with an error naming them; [`Client::try_new`] returns
+                /// that error instead.
                 pub fn new(inner: ::river_runtime::Client) -> Self {
+                    #check
                     Client { inner }
+                }
+
+                /// Wraps a runtime client, or fails (`Error::is_config`) when its codec
+                /// cannot carry this schema's `BINARY_CODEC_FIELDS` (the JSON codec and a
+                /// schema with `Date` fields), naming the fields and the fix.
+                pub fn try_new(
+                    inner: ::river_runtime::Client,
+                ) -> ::std::result::Result<Self, ::river_runtime::Error> {
+                    #try_new_body
                 }
 
                 /// The runtime client, for untyped calls, `connect` and `close`.
@@ -87,6 +102,60 @@ pub(crate) fn client_module(plan: &Plan) -> TokenStream {
 
             #(#service_clients)*
         }
+    }
+}
+
+/// The `## Codec` section of the client's docs, the check in `Client::new` and the body
+/// of `Client::try_new`: nothing to say or check when the JSON codec carries the whole
+/// schema.
+fn codec_parts(binary_fields: &[String]) -> (TokenStream, TokenStream, TokenStream) {
+    if binary_fields.is_empty() {
+        return (
+            TokenStream::new(),
+            TokenStream::new(),
+            quote!(::std::result::Result::Ok(Client::new(inner))),
+        );
+    }
+    let mut lines = vec![
+        String::new(),
+        " ## Codec".to_string(),
+        String::new(),
+        " This schema needs `river_runtime::Codec::Msgpack` on both sides (set it with".to_string(),
+        " `ClientBuilder::codec` and `ServerBuilder::codec`): the JSON codec cannot carry"
+            .to_string(),
+        " these `Date` fields (the reference's JSON codec sends a `Date` as `{}`):".to_string(),
+        String::new(),
+    ];
+    lines.extend(
+        binary_fields
+            .iter()
+            .map(|f| format!(" - {}", inline_code(f))),
+    );
+    lines.extend([
+        String::new(),
+        " With `Codec::Json`, [`Client::try_new`] fails and a client made by [`Client::new`]"
+            .to_string(),
+        " fails `connect` and every call at once, naming these fields (`BINARY_CODEC_FIELDS`)."
+            .to_string(),
+    ]);
+    let doc = quote!(#(#[doc = #lines])*);
+    let check = quote! {
+        // The error is kept by the runtime client: `connect` and calls report it.
+        let _ = inner.require_binary_codec(super::BINARY_CODEC_FIELDS);
+    };
+    let try_new = quote! {
+        inner.require_binary_codec(super::BINARY_CODEC_FIELDS)?;
+        ::std::result::Result::Ok(Client { inner })
+    };
+    (doc, check, try_new)
+}
+
+/// `text` as markdown inline code (with a longer fence when it holds a backtick).
+fn inline_code(text: &str) -> String {
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
     }
 }
 

@@ -61,7 +61,9 @@ pub fn header() -> String {
 /// Generates the Rust source for a River schema (the JSON written by `serializeSchema`).
 ///
 /// The result is one formatted, self-contained file: an `@generated` comment line,
-/// `pub const SCHEMA_JSON` (the schema, minified), then `pub mod types`,
+/// `pub const SCHEMA_JSON` (the schema, minified), `pub const BINARY_CODEC_FIELDS` (the
+/// fields the JSON codec cannot carry, see
+/// [`river_runtime::codec::binary_codec_fields`]), then `pub mod types`,
 /// `pub mod client` and/or `pub mod server` as `options` asks. It only refers to
 /// `::river_runtime` (and `::std`), so a crate that includes it needs the
 /// `river-runtime` dependency alone.
@@ -114,6 +116,8 @@ pub(crate) struct Rendered {
     pub plan: Plan,
     /// See [`Generated::warnings`].
     pub warnings: Vec<String>,
+    /// The schema's fields that the JSON codec cannot carry (`BINARY_CODEC_FIELDS`).
+    pub binary_fields: Vec<String>,
 }
 
 /// Parses, plans and emits a schema for `layout`.
@@ -125,9 +129,15 @@ pub(crate) fn render(
     let mut schema = crate::schema::parse_schema(schema_json)?;
     crate::validators::check_validators(&schema)?;
     crate::doc_text::make_descriptions_doc_safe(&mut schema);
+    let binary_fields =
+        river_runtime::codec::binary_codec_fields(schema_json).map_err(|e| Diagnostic {
+            path: String::new(),
+            message: e.to_string(),
+        })?;
     let types = crate::types::generate_types(&schema)?;
     let plan = Plan::new(&schema, &types)?;
     let types_body = &types.tokens;
+    let binary_const = binary_fields_const(&binary_fields);
     let schema_value = match layout {
         Layout::File => raw_string(&minify_json(schema_json)),
         Layout::Crate => quote!(::std::include_str!("../schema.json")),
@@ -136,6 +146,8 @@ pub(crate) fn render(
         /// The River schema this code was generated from (as `serializeSchema` writes it).
         #[allow(dead_code)]
         pub const SCHEMA_JSON: &str = #schema_value;
+
+        #binary_const
 
         /// The payload types of every procedure: `…Init`, `…Input`, `…Output` and
         /// `…Error` per procedure, named after the service and the procedure.
@@ -155,7 +167,7 @@ pub(crate) fn render(
     };
     if options.client {
         items.extend(gate("client"));
-        items.extend(crate::client::client_module(&plan));
+        items.extend(crate::client::client_module(&plan, &binary_fields));
     }
     if options.server {
         items.extend(gate("server"));
@@ -171,7 +183,36 @@ pub(crate) fn render(
         text: crate::format::format_file(file),
         plan,
         warnings,
+        binary_fields,
     })
+}
+
+/// `pub const BINARY_CODEC_FIELDS`, documented.
+fn binary_fields_const(fields: &[String]) -> TokenStream {
+    let doc: &[&str] = if fields.is_empty() {
+        &[
+            " The places of this schema that the JSON codec cannot carry (`Date` fields): none,",
+            " so `river_runtime::Codec::Json` (the default) and `Codec::Msgpack` both work.",
+        ]
+    } else {
+        &[
+            " The places of this schema that the JSON codec cannot carry: its `Date` fields",
+            " (the reference's JSON codec sends a `Date` as `{}`), as",
+            " `river_runtime::codec::binary_codec_fields` names them.",
+            "",
+            " This schema needs `river_runtime::Codec::Msgpack` on both sides. With",
+            " `Codec::Json`, the generated `client::Client` fails `connect` and every call at",
+            " once (`client::Client::try_new` returns the error) and a server with the generated",
+            " `register_…` functions fails `ServerBuilder::bind`, naming these fields; opt out",
+            " with `skip_binary_codec_check()` on `ClientBuilder` / `ServerBuilder`.",
+        ]
+    };
+    let doc = doc.iter();
+    quote! {
+        #(#[doc = #doc])*
+        #[allow(dead_code)]
+        pub const BINARY_CODEC_FIELDS: &[&str] = &[#(#fields),*];
+    }
 }
 
 /// JSON text without the whitespace between tokens. Inside strings, text-direction

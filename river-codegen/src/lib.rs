@@ -3,6 +3,9 @@
 //! The input is the JSON that River's TypeScript `serializeSchema` writes. The output is
 //! one self-contained Rust file (formatted, starting with an `@generated` comment) with
 //!
+//! - `pub const SCHEMA_JSON` and `pub const BINARY_CODEC_FIELDS`: the schema, and the
+//!   fields the JSON codec cannot carry (its `Date`s; when there are any, the generated
+//!   client and server refuse `Codec::Json` before any call);
 //! - `pub mod types`: the payload types of every procedure;
 //! - `pub mod client`: `Client`, one `{Service}Client` per service and one method per
 //!   procedure (rpc → a future of the result; upload → `(Writer, Response)`; stream →

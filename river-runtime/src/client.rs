@@ -120,6 +120,8 @@ pub(crate) struct Config {
     pub(crate) tls: Option<ClientTls>,
     /// Schemas to check requests and responses against (off unless set).
     pub(crate) validators: Option<SchemaValidators>,
+    /// [`ClientBuilder::skip_binary_codec_check`] was called.
+    pub(crate) skip_binary_check: bool,
 }
 
 impl Config {
@@ -146,6 +148,9 @@ pub struct ClientBuilder {
     provider: Option<ConnectProvider>,
     tls: Option<ClientTls>,
     validators: Option<SchemaValidators>,
+    /// Fields the JSON codec cannot carry ([`ClientBuilder::require_binary_codec`]).
+    binary_fields: Vec<String>,
+    skip_binary_check: bool,
 }
 
 impl ClientBuilder {
@@ -217,9 +222,62 @@ impl ClientBuilder {
         self.provider = Some(crate::connect::provider(provider));
         self
     }
-    /// The codec (default JSON, as the reference).
+    /// The codec (default JSON, as the reference). A schema with `Date` fields needs
+    /// [`Codec::Msgpack`] on both sides (see [`require_binary_codec`](Self::require_binary_codec)).
     pub fn codec(mut self, codec: Codec) -> Self {
         self.codec = codec;
+        self
+    }
+    /// Declares fields of the schema that the JSON codec cannot carry (its `Date`s, as
+    /// [`binary_codec_fields`](crate::codec::binary_codec_fields) lists them, or a
+    /// generated crate's `BINARY_CODEC_FIELDS`). With [`Codec::Json`],
+    /// [`try_build`](Self::try_build) then fails, and a client made by
+    /// [`build`](Self::build) fails [`Client::connect`] and every call at once, without
+    /// connecting, with an [`Error::is_config`] error naming the fields and the fix:
+    ///
+    /// ```
+    /// use river_runtime::{Client, Codec};
+    ///
+    /// let err = Client::builder("ws://127.0.0.1:8080")
+    ///     .require_binary_codec(&["chat.post init: sentAt"])
+    ///     .try_build()
+    ///     .unwrap_err();
+    /// assert!(err.is_config());
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "the JSON codec cannot carry `chat.post init: sentAt` (a Date; the reference's \
+    ///      JSON codec sends {}): use Codec::Msgpack on both sides (ClientBuilder::codec)"
+    /// );
+    ///
+    /// let client = Client::builder("ws://127.0.0.1:8080")
+    ///     .require_binary_codec(&["chat.post init: sentAt"])
+    ///     .codec(Codec::Msgpack)
+    ///     .try_build();
+    /// assert!(client.is_ok());
+    /// ```
+    ///
+    /// Calling it again adds fields. [`skip_binary_codec_check`](Self::skip_binary_codec_check)
+    /// turns the check off.
+    pub fn require_binary_codec<I, S>(mut self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for field in fields {
+            let field = field.as_ref();
+            if !self.binary_fields.iter().any(|f| f == field) {
+                self.binary_fields.push(field.to_string());
+            }
+        }
+        self
+    }
+    /// Turns off the check of [`require_binary_codec`](Self::require_binary_codec)
+    /// (also the one generated clients make): the JSON codec is used even though the
+    /// schema has fields it cannot carry, and calls that send or receive them fail
+    /// one by one (the reference's JSON codec sends a `Date` as `{}`). For tests that
+    /// exercise exactly that.
+    pub fn skip_binary_codec_check(mut self) -> Self {
+        self.skip_binary_check = true;
         self
     }
     /// This client's id (default: a random `client-…` id). The server keeps one session per client id.
@@ -249,9 +307,27 @@ impl ClientBuilder {
         }));
         self
     }
+    /// Builds the client, or fails with an [`Error::is_config`] error when the codec
+    /// cannot carry fields declared with
+    /// [`require_binary_codec`](Self::require_binary_codec). It does not connect yet.
+    pub fn try_build(self) -> Result<Client, Error> {
+        let client = self.build();
+        match client.inner.config_error.get() {
+            Some(e) => Err(e.clone()),
+            None => Ok(client),
+        }
+    }
+
     /// Builds the client. It does not connect yet: the first call (with
     /// `connect_on_invoke`) or [`Client::connect`] does.
+    ///
+    /// When the codec cannot carry fields declared with
+    /// [`require_binary_codec`](Self::require_binary_codec), the client is built
+    /// failed: [`Client::connect`] and every call fail at once with the
+    /// [`Error::is_config`] error that [`try_build`](Self::try_build) returns.
     pub fn build(self) -> Client {
+        let check =
+            Client::binary_codec_check(self.codec, self.skip_binary_check, &self.binary_fields);
         let config = Arc::new(Config {
             url: self.url,
             codec: self.codec,
@@ -265,6 +341,7 @@ impl ClientBuilder {
             provider: self.provider,
             tls: self.tls,
             validators: self.validators,
+            skip_binary_check: self.skip_binary_check,
         });
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(256);
@@ -281,6 +358,10 @@ impl ClientBuilder {
             closed: AtomicBool::new(false),
             reader_space: Notify::new(),
         });
+        let config_error = std::sync::OnceLock::new();
+        if let Err(e) = check {
+            let _ = config_error.set(e);
+        }
         Client {
             inner: Arc::new(Inner {
                 config,
@@ -288,6 +369,7 @@ impl ClientBuilder {
                 cmd_tx,
                 pending_rx: Mutex::new(Some(cmd_rx)),
                 spawned: AtomicBool::new(false),
+                config_error,
             }),
         }
     }
@@ -414,6 +496,9 @@ struct Inner {
     cmd_tx: mpsc::UnboundedSender<Command>,
     pending_rx: Mutex<Option<mpsc::UnboundedReceiver<Command>>>,
     spawned: AtomicBool,
+    /// Why this client cannot work (the codec cannot carry the schema's fields):
+    /// `connect` and every call fail with it, without connecting.
+    config_error: std::sync::OnceLock<Error>,
 }
 
 impl Inner {
@@ -439,6 +524,18 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let config = &self.inner.config;
+        f.debug_struct("Client")
+            .field("url", &config.url)
+            .field("codec", &config.codec)
+            .field("client_id", &config.client_id)
+            .field("server_id", &config.server_id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Client {
     /// Starts building a client for a `ws://` or `wss://` URL. The client does not
     /// connect until the first call (or [`Client::connect`]); an unsupported scheme
@@ -455,7 +552,51 @@ impl Client {
             provider: None,
             tls: None,
             validators: None,
+            binary_fields: Vec::new(),
+            skip_binary_check: false,
         }
+    }
+
+    /// The codec this client encodes and decodes with.
+    pub fn codec(&self) -> Codec {
+        self.inner.config.codec
+    }
+
+    /// Checks that this client's codec can carry `fields` (see
+    /// [`ClientBuilder::require_binary_codec`]; generated clients call this with their
+    /// schema's `BINARY_CODEC_FIELDS` when they wrap a runtime client). With
+    /// [`Codec::Json`] and at least one field, and unless the builder's
+    /// [`skip_binary_codec_check`](ClientBuilder::skip_binary_codec_check) was called,
+    /// it returns an [`Error::is_config`] error naming the fields and the fix, and from
+    /// then on [`Client::connect`] and every call of this client (and its clones) fail
+    /// at once with that error.
+    pub fn require_binary_codec<S: AsRef<str>>(&self, fields: &[S]) -> Result<(), Error> {
+        if let Some(e) = self.inner.config_error.get() {
+            return Err(e.clone());
+        }
+        let check =
+            Client::binary_codec_check(self.codec(), self.inner.config.skip_binary_check, fields);
+        if let Err(e) = check {
+            let _ = self.inner.config_error.set(e);
+            if let Some(e) = self.inner.config_error.get() {
+                return Err(e.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn binary_codec_check<S: AsRef<str>>(
+        codec: Codec,
+        skip: bool,
+        fields: &[S],
+    ) -> Result<(), Error> {
+        if codec == Codec::Json && !skip && !fields.is_empty() {
+            return Err(crate::codec::binary_codec_error(
+                fields,
+                "ClientBuilder::codec",
+            ));
+        }
+        Ok(())
     }
 
     /// This client's id (`from` of every frame it sends).
@@ -507,12 +648,17 @@ impl Client {
     /// server refuses the credentials ([`Error::is_unauthorized`]), the certificate is
     /// not trusted ([`Error::is_tls`]), the retry budget runs out (the error's
     /// `source()` is the last connect failure), or the session is destroyed first.
+    /// Fails at once, without connecting, when the codec cannot carry the schema's
+    /// fields ([`ClientBuilder::require_binary_codec`], [`Error::is_config`]).
     ///
     /// After a final connect failure (401/403, untrusted certificate, unsupported URL)
     /// the client stops: calls fail at once with that failure as their cause. Calling
     /// `connect` is the way to try again (for example after the credentials a
     /// [`connect_with`](ClientBuilder::connect_with) provider returns were fixed).
     pub async fn connect(&self) -> Result<(), Error> {
+        if let Some(e) = self.inner.config_error.get() {
+            return Err(e.clone());
+        }
         if self.is_closed() {
             return Err(Error::closed("transport is closed"));
         }
@@ -573,6 +719,9 @@ impl Client {
         procedure: &str,
         init: Result<Payload, Error>,
     ) -> Result<OpenCall, RiverError<std::convert::Infallible>> {
+        if let Some(e) = self.inner.config_error.get() {
+            return Err(RiverError::Transport(e.clone()));
+        }
         if self.is_closed() {
             return Err(RiverError::Protocol(transport_closed()));
         }

@@ -3,9 +3,21 @@
 //! The codec is chosen per transport and never negotiated, as in the reference:
 //! [`Codec::Json`] (the reference's `NaiveJsonCodec`, its default) or
 //! [`Codec::Msgpack`] (`BinaryCodec`). Both sides must use the same one.
+//!
+//! The JSON codec cannot carry a `Date` (the reference sends `{}`): a schema with `Date`
+//! fields needs msgpack. [`binary_codec_fields`] lists those fields; clients and
+//! servers declared with them refuse the JSON codec before any call
+//! ([`ClientBuilder::require_binary_codec`](crate::ClientBuilder::require_binary_codec),
+//! [`Router::schema`](crate::Router::schema)).
 
+mod binary_fields;
 mod json;
 mod msgpack;
+
+pub(crate) use binary_fields::handshake_binary_codec_fields;
+pub use binary_fields::{
+    binary_codec_error, binary_codec_fields, binary_codec_fields_of, service_binary_codec_fields,
+};
 
 use std::fmt::Write as _;
 

@@ -745,6 +745,8 @@ pub struct Router {
     services: HashMap<String, HashMap<String, Procedure>>,
     /// Schemas given (by [`Router::schema`]) before their handler was registered.
     pending_schemas: HashMap<(String, String), ProcedureSchemas>,
+    /// Fields of the given schemas that the JSON codec cannot carry.
+    binary_fields: Vec<String>,
 }
 
 impl Router {
@@ -777,6 +779,14 @@ impl Router {
     /// (`totalErrors`, the first five `{path, message}`). Call it before or after
     /// registering the handlers.
     ///
+    /// It also records the service's fields that the JSON codec cannot carry (its
+    /// `Date`s and the handshake metadata's, see
+    /// [`binary_codec_fields`](crate::codec::binary_codec_fields)): a server for this
+    /// router then refuses [`Codec::Json`] before it serves anything
+    /// ([`ServerBuilder::bind`] and [`ServerBuilder::try_build`] fail with an
+    /// [`Error::is_config`] error naming the fields and the fix) unless
+    /// [`ServerBuilder::skip_binary_codec_check`] was called.
+    ///
     /// # Panics
     ///
     /// When the schema does not compile (for example a `pattern` the runtime cannot
@@ -797,7 +807,16 @@ impl Router {
         service: &str,
     ) -> Result<&mut Self, SchemaError> {
         let doc = crate::validate::parse_document(schema_json)?;
-        for (name, v) in crate::validate::service_validators(&doc, service)? {
+        let validators = crate::validate::service_validators(&doc, service)?;
+        let binary = crate::codec::service_binary_codec_fields(&doc, service)
+            .into_iter()
+            .chain(crate::codec::handshake_binary_codec_fields(&doc));
+        for field in binary {
+            if !self.binary_fields.contains(&field) {
+                self.binary_fields.push(field);
+            }
+        }
+        for (name, v) in validators {
             let schemas = ProcedureSchemas {
                 init: v.init,
                 input: v.input,
@@ -813,6 +832,12 @@ impl Router {
             }
         }
         Ok(self)
+    }
+
+    /// The fields of the schemas given to [`Router::schema`] that the JSON codec cannot
+    /// carry (`chat.post init: sentAt`); empty when there are none.
+    pub fn binary_codec_fields(&self) -> &[String] {
+        &self.binary_fields
     }
 
     /// Looks up a service; `None` when it does not exist.
@@ -1166,13 +1191,41 @@ pub struct ServerBuilder {
     validator: Option<HandshakeValidator>,
     authorizer: Option<upgrade::Authorizer>,
     tls: Option<crate::tls::ServerTls>,
+    skip_binary_check: bool,
 }
 
 impl ServerBuilder {
-    /// The codec (default JSON).
+    /// The codec (default JSON). A schema with `Date` fields needs [`Codec::Msgpack`]
+    /// on both sides (see [`Router::schema`]).
     pub fn codec(mut self, codec: Codec) -> Self {
         self.codec = codec;
         self
+    }
+    /// Serves [`Codec::Json`] even when the router's schema has fields the JSON codec
+    /// cannot carry (see [`Router::schema`]); calls that send or receive them fail one
+    /// by one. For tests that exercise exactly that.
+    pub fn skip_binary_codec_check(mut self) -> Self {
+        self.skip_binary_check = true;
+        self
+    }
+
+    /// The error for a codec that cannot carry the router's fields, if it cannot.
+    fn check_codec(&self, router: &Router) -> Result<(), Error> {
+        if self.codec == Codec::Json && !self.skip_binary_check && !router.binary_fields.is_empty()
+        {
+            return Err(crate::codec::binary_codec_error(
+                &router.binary_fields,
+                "ServerBuilder::codec",
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`build`](ServerBuilder::build), or an [`Error::is_config`] error when the
+    /// codec cannot carry the router's fields (see [`Router::schema`]).
+    pub fn try_build(self, router: Router) -> Result<Server, Error> {
+        self.check_codec(&router)?;
+        Ok(self.build_unchecked(router))
     }
     /// The server's transport id (default `"SERVER"`).
     pub fn server_id(mut self, id: impl Into<String>) -> Self {
@@ -1225,7 +1278,19 @@ impl ServerBuilder {
     /// stack accepted and upgraded ([`Server::accept_upgraded`], or the `axum`
     /// integration). Must be called inside a tokio runtime only when connections
     /// arrive.
+    ///
+    /// # Panics
+    ///
+    /// When the codec cannot carry the router's fields (see [`Router::schema`]), with
+    /// the message [`try_build`](ServerBuilder::try_build) returns.
     pub fn build(self, router: Router) -> Server {
+        match self.check_codec(&router) {
+            Ok(()) => self.build_unchecked(router),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn build_unchecked(self, router: Router) -> Server {
         let codec = self.codec;
         let close_payload = codec
             .encode(&crate::message::Control::Close)
@@ -1259,9 +1324,29 @@ impl ServerBuilder {
 
     /// Serves `router` on an already bound listener (over TLS when
     /// [`tls`](ServerBuilder::tls) was given). Must be called inside a tokio runtime.
-    pub fn serve(mut self, listener: tokio::net::TcpListener, router: Router) -> ServerHandle {
+    ///
+    /// # Panics
+    ///
+    /// When the codec cannot carry the router's fields (see [`Router::schema`]); use
+    /// [`try_serve`](ServerBuilder::try_serve) or [`bind`](ServerBuilder::bind) to get
+    /// that as an error.
+    pub fn serve(self, listener: tokio::net::TcpListener, router: Router) -> ServerHandle {
+        match self.try_serve(listener, router) {
+            Ok(handle) => handle,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// [`serve`](ServerBuilder::serve), or an [`Error::is_config`] error when the codec
+    /// cannot carry the router's fields (see [`Router::schema`]).
+    pub fn try_serve(
+        mut self,
+        listener: tokio::net::TcpListener,
+        router: Router,
+    ) -> Result<ServerHandle, Error> {
+        self.check_codec(&router)?;
         let tls = self.tls.take().map(|t| t.acceptor());
-        let server = self.build(router);
+        let server = self.build_unchecked(router);
         let local_addr = listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
@@ -1273,18 +1358,21 @@ impl ServerBuilder {
                 done,
             ));
         }
-        ServerHandle { server, local_addr }
+        Ok(ServerHandle { server, local_addr })
     }
-    /// Binds `addr` and serves `router`.
+    /// Binds `addr` and serves `router`. Fails before binding, with an
+    /// [`Error::is_config`] error naming the fields and the fix, when the codec cannot
+    /// carry the router's fields (see [`Router::schema`]).
     pub async fn bind(
         self,
         addr: impl tokio::net::ToSocketAddrs,
         router: Router,
     ) -> Result<ServerHandle, Error> {
+        self.check_codec(&router)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| Error::io("could not bind the listener").with_source(e))?;
-        Ok(self.serve(listener, router))
+        self.try_serve(listener, router)
     }
 }
 
@@ -1315,6 +1403,7 @@ impl Server {
             validator: None,
             authorizer: None,
             tls: None,
+            skip_binary_check: false,
         }
     }
 

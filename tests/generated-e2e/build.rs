@@ -1,4 +1,5 @@
-//! Generates the example and interop APIs into `OUT_DIR` with river-codegen's build API.
+//! Generates the example and interop APIs (and `schemas/journal.json`, a schema with
+//! `Date` fields) into `OUT_DIR` with river-codegen's build API.
 
 use std::path::Path;
 
@@ -9,5 +10,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .emit_rerun_if_changed(true)
             .compile(schemas.join(name))?;
     }
+    river_codegen::configure()
+        .emit_rerun_if_changed(true)
+        .compile(Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/journal.json"))?;
     Ok(())
 }

@@ -40,6 +40,11 @@ async fn call(init: chat_api::types::ChatPostInit) -> Result<(), Box<dyn std::er
 #[allow(dead_code)]
 pub const SCHEMA_JSON: &str = ::std::include_str!("../schema.json");
 
+/// The places of this schema that the JSON codec cannot carry (`Date` fields): none,
+/// so `river_runtime::Codec::Json` (the default) and `Codec::Msgpack` both work.
+#[allow(dead_code)]
+pub const BINARY_CODEC_FIELDS: &[&str] = &[];
+
 /// The payload types of every procedure: `…Init`, `…Input`, `…Output` and
 /// `…Error` per procedure, named after the service and the procedure.
 #[rustfmt::skip]
@@ -197,9 +202,21 @@ pub mod client {
     }
 
     impl Client {
-        /// Wraps a runtime client.
+        /// Wraps a runtime client. When its codec cannot carry this schema's
+        /// `BINARY_CODEC_FIELDS`, the runtime client fails `connect` and every
+        /// call at once with an error naming them; [`Client::try_new`] returns
+        /// that error instead.
         pub fn new(inner: ::river_runtime::Client) -> Self {
             Client { inner }
+        }
+
+        /// Wraps a runtime client, or fails (`Error::is_config`) when its codec
+        /// cannot carry this schema's `BINARY_CODEC_FIELDS` (the JSON codec and a
+        /// schema with `Date` fields), naming the fields and the fix.
+        pub fn try_new(
+            inner: ::river_runtime::Client,
+        ) -> ::std::result::Result<Self, ::river_runtime::Error> {
+            ::std::result::Result::Ok(Client::new(inner))
         }
 
         /// The runtime client, for untyped calls, `connect` and `close`.
