@@ -126,15 +126,22 @@ pub(crate) fn render(
     options: &Options,
     layout: Layout,
 ) -> Result<Rendered, Diagnostic> {
-    let mut schema = crate::schema::parse_schema(schema_json)?;
-    crate::validators::check_validators(&schema)?;
-    crate::doc_text::make_descriptions_doc_safe(&mut schema);
-    let binary_fields =
-        river_runtime::codec::binary_codec_fields(schema_json).map_err(|e| Diagnostic {
-            path: String::new(),
-            message: e.to_string(),
-        })?;
-    let types = crate::types::generate_types(&schema)?;
+    use crate::timings::phase;
+    let mut schema = phase("parse", || crate::schema::parse_schema(schema_json))?;
+    phase("validators", || {
+        crate::validators::check_validators(&schema)
+    })?;
+    phase("doc text", || {
+        crate::doc_text::make_descriptions_doc_safe(&mut schema)
+    });
+    let binary_fields = phase("binary fields", || {
+        river_runtime::codec::binary_codec_fields(schema_json)
+    })
+    .map_err(|e| Diagnostic {
+        path: String::new(),
+        message: e.to_string(),
+    })?;
+    let types = phase("types", || crate::types::generate_types(&schema))?;
     let plan = Plan::new(&schema, &types)?;
     let types_body = &types.tokens;
     let binary_const = binary_fields_const(&binary_fields);
@@ -180,7 +187,7 @@ pub(crate) fn render(
     let mut warnings = plan.renames.clone();
     warnings.extend(types.renamed_fields.iter().cloned());
     Ok(Rendered {
-        text: crate::format::format_file(file),
+        text: phase("format", || crate::format::format_file(file)),
         plan,
         warnings,
         binary_fields,

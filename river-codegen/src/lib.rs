@@ -26,6 +26,7 @@ mod format;
 pub mod generate;
 mod server;
 mod tidy;
+mod timings;
 mod validators;
 
 pub mod diagnostic;

@@ -195,6 +195,7 @@ impl Generator {
             .map(|_| self.names.claim("HandshakeMetadata"));
 
         // Normalize every payload first: shared shapes are named once all are known.
+        let normalize_start = std::time::Instant::now();
         let mut jobs = Vec::new();
         let mut error_enums = Vec::new();
         for plan in &plans {
@@ -243,7 +244,8 @@ impl Generator {
             _ => None,
         };
 
-        let idents = self.add_to_type_space()?;
+        crate::timings::report("types: normalize", normalize_start);
+        let idents = crate::timings::phase("types: typify", || self.add_to_type_space())?;
         let mut procedures = IndexMap::new();
         for (plan, (init, input, output, e)) in plans.iter().zip(jobs) {
             let error_enum = &error_enums[e];
@@ -263,20 +265,25 @@ impl Generator {
         }
         let handshake = handshake.map(|h| outside(&idents[h]));
 
-        let stream = guarded("", || self.space.to_stream())?;
-        let stream = rewrite_crate_paths(stream);
-        let mut file: syn::File = syn::parse2(stream).map_err(|e| {
-            Diagnostic::new("", format!("internal: typify output does not parse: {e}"))
+        let stream = crate::timings::phase("types: to_stream", || {
+            guarded("", || self.space.to_stream())
         })?;
-        let renamed_fields = crate::tidy::tidy_typify_items(&mut file, &self.open_empty)
-            .into_iter()
-            .map(|r| {
-                format!(
-                    "property `{}` of `types::{}` is field `{}` (another property has the plain name)",
-                    r.wire, r.owner, r.field
-                )
-            })
-            .collect();
+        let stream = crate::timings::phase("types: crate paths", || rewrite_crate_paths(stream));
+        let mut file: syn::File = crate::timings::phase("types: parse", || syn::parse2(stream))
+            .map_err(|e| {
+                Diagnostic::new("", format!("internal: typify output does not parse: {e}"))
+            })?;
+        let renamed_fields = crate::timings::phase("types: tidy", || {
+            crate::tidy::tidy_typify_items(&mut file, &self.open_empty)
+        })
+        .into_iter()
+        .map(|r| {
+            format!(
+                "property `{}` of `types::{}` is field `{}` (another property has the plain name)",
+                r.wire, r.owner, r.field
+            )
+        })
+        .collect();
         let mut type_names: BTreeSet<String> = BTreeSet::new();
         for item in &file.items {
             match item {
