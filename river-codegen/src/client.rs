@@ -15,8 +15,10 @@ pub(crate) fn client_module(plan: &Plan, binary_fields: &[String]) -> TokenStrea
         let name = &svc.snake;
         let ty = &svc.client_struct;
         let doc = format!(" The procedures of the `{}` service.", svc.wire);
+        let gate = &svc.gate;
         quote! {
             #[doc = #doc]
+            #gate
             pub fn #name(&self) -> #ty {
                 #ty::new(self.inner.clone())
             }
@@ -168,13 +170,16 @@ fn service_client(svc: &ServicePlan) -> TokenStream {
         svc.wire
     );
     let methods = svc.procedures.iter().map(|p| method(svc, p));
+    let gate = &svc.gate;
     quote! {
         #[doc = #doc]
+        #gate
         #[derive(Clone)]
         pub struct #ty {
             inner: ::river_runtime::Client,
         }
 
+        #gate
         impl #ty {
             /// Wraps a runtime client.
             pub fn new(inner: ::river_runtime::Client) -> Self {
@@ -189,6 +194,7 @@ fn service_client(svc: &ServicePlan) -> TokenStream {
             #(#methods)*
         }
 
+        #gate
         impl ::std::fmt::Debug for #ty {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct(#name).finish_non_exhaustive()

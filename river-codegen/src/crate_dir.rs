@@ -56,7 +56,7 @@ pub fn write_crate(
     }
     let mut written = Vec::new();
     for file in files {
-        let path = dir.join(file.path);
+        let path = dir.join(&file.path);
         if write_if_changed(&path, &file.contents)? {
             written.push(path);
         }
@@ -69,7 +69,7 @@ pub fn check_crate(dir: &Path, files: &[GeneratedFile]) -> Vec<Drift> {
     files
         .iter()
         .filter_map(|file| {
-            let path = dir.join(file.path);
+            let path = dir.join(&file.path);
             match std::fs::read(&path) {
                 Ok(bytes) if bytes == file.contents.as_bytes() => None,
                 Ok(_) => Some(Drift {

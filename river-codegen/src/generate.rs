@@ -2,7 +2,7 @@
 //! `server` modules, formatting and the `@generated` header.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, ToTokens};
 
 use crate::diagnostic::Diagnostic;
 use crate::plan::Plan;
@@ -99,13 +99,29 @@ pub fn generate_with_warnings(
 
 /// Where generated code goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Layout {
+pub(crate) enum Layout<'a> {
     /// One file to `include!` (or to use as a module): the schema is embedded as a
     /// string literal.
     File,
     /// The `src/lib.rs` of a generated crate: `client` and `server` behind the features
     /// of the same names, the schema read from `../schema.json`.
     Crate,
+    /// [`Layout::Crate`] whose types live in crates of their own ([`Rendered::parts`]):
+    /// `{lib}_types` for the shared ones and one per service, which `types` re-exports,
+    /// each service behind a feature `service-{snake}`. The string is the library name.
+    ServiceCrates(&'a str),
+}
+
+/// A crate of types beside a generated crate ([`Layout::ServiceCrates`]).
+pub(crate) struct Part {
+    /// The service whose types it holds; `None` for the shared types.
+    pub service: Option<String>,
+    /// Its name within the crate: `types`, or the service's module name.
+    pub module: String,
+    /// The feature of the main crate that turns it on (services only).
+    pub feature: Option<String>,
+    /// The items of its `src/lib.rs`, formatted (no header, no crate docs).
+    pub text: String,
 }
 
 /// Generated items, formatted, without the header, and the plan they came from.
@@ -118,13 +134,15 @@ pub(crate) struct Rendered {
     pub warnings: Vec<String>,
     /// The schema's fields that the JSON codec cannot carry (`BINARY_CODEC_FIELDS`).
     pub binary_fields: Vec<String>,
+    /// The crates of types, for [`Layout::ServiceCrates`] (else empty).
+    pub parts: Vec<Part>,
 }
 
 /// Parses, plans and emits a schema for `layout`.
 pub(crate) fn render(
     schema_json: &str,
     options: &Options,
-    layout: Layout,
+    layout: Layout<'_>,
 ) -> Result<Rendered, Diagnostic> {
     use crate::timings::phase;
     let mut schema = phase("parse", || crate::schema::parse_schema(schema_json))?;
@@ -156,13 +174,22 @@ pub(crate) fn render(
     });
     // A check's diagnostic names the schema's own problem: it wins over a type error.
     let binary_fields = checks?;
-    let types = types?;
-    let plan = Plan::new(&schema, &types)?;
-    let types_body = &types.tokens;
+    let mut types = types?;
+    let mut plan = Plan::new(&schema, &types)?;
+    let mut parts = Vec::new();
+    let types_body = match layout {
+        Layout::ServiceCrates(lib) => {
+            let split = std::mem::take(&mut types.split);
+            let (body, rendered) = service_crates(lib, split, &mut plan);
+            parts = rendered;
+            body
+        }
+        Layout::File | Layout::Crate => std::mem::take(&mut types.tokens),
+    };
     let binary_const = binary_fields_const(&binary_fields);
     let schema_value = match layout {
         Layout::File => raw_string(&minify_json(schema_json)),
-        Layout::Crate => quote!(::std::include_str!("../schema.json")),
+        Layout::Crate | Layout::ServiceCrates(_) => quote!(::std::include_str!("../schema.json")),
     };
     let mut items = quote! {
         /// The River schema this code was generated from (as `serializeSchema` writes it).
@@ -185,7 +212,9 @@ pub(crate) fn render(
     // a private module gets no warnings for the others.
     let gate = |feature: &str| match layout {
         Layout::File => quote!(#[rustfmt::skip] #[allow(dead_code)]),
-        Layout::Crate => quote!(#[cfg(feature = #feature)] #[rustfmt::skip] #[allow(dead_code)]),
+        Layout::Crate | Layout::ServiceCrates(_) => {
+            quote!(#[cfg(feature = #feature)] #[rustfmt::skip] #[allow(dead_code)])
+        }
     };
     if options.client {
         items.extend(gate("client"));
@@ -201,12 +230,105 @@ pub(crate) fn render(
     })?;
     let mut warnings = plan.renames.clone();
     warnings.extend(types.renamed_fields.iter().cloned());
+    let (text, parts) = phase("format", || {
+        (crate::format::format_file(file), format_parts(parts))
+    });
     Ok(Rendered {
-        text: phase("format", || crate::format::format_file(file)),
+        text,
         plan,
         warnings,
         binary_fields,
+        parts,
     })
+}
+
+/// For [`Layout::ServiceCrates`]: the body of `pub mod types` (re-exports of the crates
+/// of types, each service's behind its feature), and the crates' items (unformatted).
+/// Gates each service's client and server items behind its feature.
+fn service_crates(
+    lib: &str,
+    split: crate::split::Split,
+    plan: &mut Plan,
+) -> (TokenStream, Vec<(Part, Vec<syn::Item>)>) {
+    let shared = quote::format_ident!("{lib}_types");
+    let mut body = quote! {
+        pub use ::#shared::*;
+    };
+    let mut parts = vec![(
+        Part {
+            service: None,
+            module: "types".to_string(),
+            feature: None,
+            text: String::new(),
+        },
+        split.top,
+    )];
+    let mut by_service: std::collections::HashMap<String, crate::split::ServiceItems> = split
+        .services
+        .into_iter()
+        .map(|s| (s.service.clone(), s))
+        .collect();
+    for svc in &mut plan.services {
+        let feature = format!("service-{}", svc.snake);
+        svc.gate = quote!(#[cfg(feature = #feature)]);
+        svc.feature = Some(feature.clone());
+        let Some(own) = by_service.remove(&svc.wire) else {
+            continue;
+        };
+        let krate = quote::format_ident!("{lib}_{}", own.module);
+        body.extend(quote! {
+            #[cfg(feature = #feature)]
+            pub use ::#krate::*;
+        });
+        let use_shared = quote!(use ::#shared::*;);
+        let mut items: Vec<syn::Item> = vec![syn::parse_quote!(#use_shared)];
+        items.extend(own.items);
+        parts.push((
+            Part {
+                service: Some(svc.wire.clone()),
+                module: own.module.to_string(),
+                feature: Some(feature),
+                text: String::new(),
+            },
+            items,
+        ));
+    }
+    (body, parts)
+}
+
+/// Formats the crates of types: each becomes `pub use self::types::*;` and a private
+/// `mod types` holding the items (private, so that rustfmt leaves it alone and rustdoc
+/// shows the items at the crate's root). (Tokens are not `Send`: one thread.)
+fn format_parts(parts: Vec<(Part, Vec<syn::Item>)>) -> Vec<Part> {
+    parts
+        .into_iter()
+        .map(|(mut part, items)| {
+            // Built as syn items, not re-parsed from tokens (a third of the schema's code).
+            // The shared part has typify's own `use …::serde;` among its items.
+            let has_serde = items.iter().any(|i| {
+                matches!(i, syn::Item::Use(u) if u.to_token_stream().to_string().ends_with("serde ;"))
+            });
+            let serde = if has_serde {
+                TokenStream::new()
+            } else {
+                quote!(use ::river_runtime::__private::serde;)
+            };
+            let mut module: syn::ItemMod = syn::parse_quote! {
+                #[rustfmt::skip]
+                #[allow(dead_code, unused_imports, clippy::enum_variant_names)]
+                mod types {
+                    #serde
+                }
+            };
+            if let Some((_, content)) = &mut module.content {
+                content.extend(items);
+            }
+            let mut file: syn::File = syn::parse_quote!(pub use self::types::*;);
+            file.items.push(syn::Item::Mod(module));
+            part.text = crate::format::format_file(file);
+            part
+        })
+        .collect()
 }
 
 /// `pub const BINARY_CODEC_FIELDS`, documented.

@@ -25,6 +25,7 @@ mod doc_text;
 mod format;
 pub mod generate;
 mod server;
+mod split;
 mod tidy;
 mod timings;
 mod validators;

@@ -13,8 +13,8 @@
 use std::fmt::Write as _;
 
 use crate::diagnostic::Diagnostic;
-use crate::generate::{header, render, Layout, Options, Rendered};
-use crate::plan::Plan;
+use crate::generate::{header, render, Layout, Options, Part, Rendered};
+use crate::plan::{Plan, ProcPlan, ServicePlan};
 use crate::schema::ProcedureKind;
 
 /// Where the generated crate gets `river-runtime` from.
@@ -46,6 +46,12 @@ pub struct CrateOptions {
     pub runtime: RuntimeDependency,
     /// The schema's file name, mentioned in docs (`chat.json`).
     pub schema_file: String,
+    /// Put the types of each service in a crate of its own under `parts/` (and the
+    /// shared ones in `parts/types`), behind a feature `service-{name}` each (all on by
+    /// default). cargo compiles the crates in parallel and each rustc holds one
+    /// service, which is what makes schemas of hundreds of procedures build in
+    /// minutes; an app that calls a few services turns the others off. Default: off.
+    pub service_crates: bool,
 }
 
 impl CrateOptions {
@@ -58,7 +64,14 @@ impl CrateOptions {
             version: "0.1.0".to_string(),
             runtime: RuntimeDependency::default(),
             schema_file: schema_file.to_string(),
+            service_crates: false,
         })
+    }
+
+    /// Sets [`CrateOptions::service_crates`].
+    pub fn service_crates(mut self, on: bool) -> Self {
+        self.service_crates = on;
+        self
     }
 
     /// Sets the package version (`X.Y.Z`, optionally with a pre-release or build tag).
@@ -83,8 +96,9 @@ impl CrateOptions {
 /// One file of a generated crate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedFile {
-    /// The path inside the crate directory, `/`-separated (`src/lib.rs`).
-    pub path: &'static str,
+    /// The path inside the crate directory, `/`-separated (`src/lib.rs`,
+    /// `parts/types/Cargo.toml`).
+    pub path: String,
     /// The contents.
     pub contents: String,
 }
@@ -161,7 +175,13 @@ pub fn generate_crate_with_warnings(
     schema_json: &str,
     options: &CrateOptions,
 ) -> Result<(Vec<GeneratedFile>, Vec<String>), Diagnostic> {
-    let rendered = render(schema_json, &Options::both(), Layout::Crate)?;
+    let lib_name = options.lib_name();
+    let layout = if options.service_crates {
+        Layout::ServiceCrates(&lib_name)
+    } else {
+        Layout::Crate
+    };
+    let rendered = render(schema_json, &Options::both(), layout)?;
     let overview = overview(&rendered.plan);
     let codec = codec_section(&rendered.binary_fields);
     let mut lib = format!("{}\n", header());
@@ -173,25 +193,102 @@ pub fn generate_crate_with_warnings(
     lib.push_str(&example_attr(options, &rendered));
     lib.push_str("#![deny(missing_docs)]\n\n");
     lib.push_str(&rendered.text);
-    let files = vec![
+    let mut files = vec![
         GeneratedFile {
-            path: "Cargo.toml",
-            contents: cargo_toml(options),
+            path: "Cargo.toml".to_string(),
+            contents: cargo_toml(options, &rendered.parts),
         },
         GeneratedFile {
-            path: "README.md",
+            path: "README.md".to_string(),
             contents: readme(options, &overview, &codec, &rendered),
         },
         GeneratedFile {
-            path: "schema.json",
+            path: "schema.json".to_string(),
             contents: schema_json.to_string(),
         },
         GeneratedFile {
-            path: "src/lib.rs",
+            path: "src/lib.rs".to_string(),
             contents: lib,
         },
     ];
+    for part in &rendered.parts {
+        files.push(GeneratedFile {
+            path: format!("parts/{}/Cargo.toml", part.module),
+            contents: part_cargo_toml(options, part),
+        });
+        files.push(GeneratedFile {
+            path: format!("parts/{}/src/lib.rs", part.module),
+            contents: part_lib(options, part),
+        });
+    }
     Ok((files, rendered.warnings))
+}
+
+/// The package name of a crate of types.
+fn part_package(o: &CrateOptions, part: &Part) -> String {
+    format!("{}-{}", o.name, part.module.replace('_', "-"))
+}
+
+fn part_cargo_toml(o: &CrateOptions, part: &Part) -> String {
+    let runtime = match &o.runtime {
+        RuntimeDependency::Version(v) => format!("{{ version = {} }}", toml_string(v)),
+        RuntimeDependency::Path(p) if std::path::Path::new(p).is_absolute() => {
+            format!("{{ path = {} }}", toml_string(p))
+        }
+        RuntimeDependency::Path(p) => {
+            format!("{{ path = {} }}", toml_string(&format!("../../{p}")))
+        }
+    };
+    let what = match &part.service {
+        Some(s) => format!("The types of the `{s}` service of {}", o.schema_file),
+        None => format!("The types that services of {} share", o.schema_file),
+    };
+    let mut out = format!(
+        "# {header}\n\
+         # Part of `{name}` (in the directory above `parts/`): regenerate that crate with `--service-crates`.\n\
+         [package]\n\
+         name = {package}\n\
+         version = {version}\n\
+         edition = \"2021\"\n\
+         description = {description}\n\
+         \n\
+         [dependencies]\n\
+         river-runtime = {runtime}\n",
+        header = header().trim_start_matches("// "),
+        name = o.name,
+        package = toml_string(&part_package(o, part)),
+        version = toml_string(&o.version),
+        description = toml_string(&format!("{what} (use them through `{}`)", o.name)),
+    );
+    if part.service.is_some() {
+        let _ = writeln!(
+            out,
+            "{}-types = {{ path = \"../types\", version = {} }}",
+            o.name,
+            toml_string(&format!("={}", o.version))
+        );
+    }
+    out
+}
+
+fn part_lib(o: &CrateOptions, part: &Part) -> String {
+    let what = match &part.service {
+        Some(s) => format!("The types of the `{s}` service of `{}`", o.schema_file),
+        None => format!(
+            "The types that several services of `{}` use (or that the handshake uses)",
+            o.schema_file
+        ),
+    };
+    format!(
+        "{header}\n\
+         //! {what}, generated by river-codegen: a part of `{name}`, which re-exports them as\n\
+         //! `{lib}::types`. Depend on `{name}`, not on this crate.\n\
+         #![deny(missing_docs)]\n\n{text}",
+        header = header(),
+        name = o.name,
+        lib = o.lib_name(),
+        text = part.text,
+    )
 }
 
 /// Quotes a TOML basic string.
@@ -211,12 +308,12 @@ fn toml_string(s: &str) -> String {
     out
 }
 
-fn cargo_toml(o: &CrateOptions) -> String {
+fn cargo_toml(o: &CrateOptions, parts: &[Part]) -> String {
     let runtime = match &o.runtime {
         RuntimeDependency::Version(v) => format!("{{ version = {} }}", toml_string(v)),
         RuntimeDependency::Path(p) => format!("{{ path = {} }}", toml_string(p)),
     };
-    format!(
+    let text = format!(
         "# {header}\n\
          # Regenerate with `river-codegen generate {schema} --crate <this directory>`.\n\
          [package]\n\
@@ -246,6 +343,40 @@ fn cargo_toml(o: &CrateOptions) -> String {
             "Typed River client and server for the services of {}",
             o.schema_file
         )),
+    );
+    if !o.service_crates {
+        return text;
+    }
+    // The crates of types: the shared one always, each service's behind its feature.
+    let version = toml_string(&format!("={}", o.version));
+    let mut deps = String::new();
+    let mut features = String::new();
+    let mut all = Vec::new();
+    for part in parts {
+        let package = part_package(o, part);
+        let path = toml_string(&format!("parts/{}", part.module));
+        match &part.feature {
+            None => {
+                let _ = writeln!(deps, "{package} = {{ path = {path}, version = {version} }}");
+            }
+            Some(feature) => {
+                let _ = writeln!(
+                    deps,
+                    "{package} = {{ path = {path}, version = {version}, optional = true }}"
+                );
+                let _ = writeln!(features, "{feature} = [\"dep:{package}\"]");
+                all.push(format!("\"{feature}\""));
+            }
+        }
+    }
+    text.replace(
+        "\n[features]\ndefault = [\"client\"]\n",
+        &format!(
+            "{deps}\n[features]\ndefault = [\"client\", \"all-services\"]\n\
+             # Every service (`service-…`: its types, its client, its server trait).\n\
+             all-services = [{all}]\n{features}",
+            all = all.join(", "),
+        ),
     )
 }
 
@@ -333,15 +464,9 @@ fn user_type(lib: &str, ty: &proc_macro2::TokenStream) -> String {
     }
 }
 
-/// The example's code: a client and one call (an rpc when the schema has one).
-fn example_code(o: &CrateOptions, plan: &Plan, binary: bool) -> String {
-    let lib = o.lib_name();
-    let mut code = format!(
-        "use {lib}::client::Client;\n\n\
-         # #[allow(dead_code)]\n"
-    );
-    let call = plan
-        .services
+/// The procedure the example calls: the first rpc, else the first subscription, …
+fn example_call(plan: &Plan) -> Option<(&ServicePlan, &ProcPlan)> {
+    plan.services
         .iter()
         .flat_map(|s| s.procedures.iter().map(move |p| (s, p)))
         .min_by_key(|(_, p)| match p.kind {
@@ -349,7 +474,17 @@ fn example_code(o: &CrateOptions, plan: &Plan, binary: bool) -> String {
             ProcedureKind::Subscription => 1,
             ProcedureKind::Upload => 2,
             ProcedureKind::Stream => 3,
-        });
+        })
+}
+
+/// The example's code: a client and one call (an rpc when the schema has one).
+fn example_code(o: &CrateOptions, plan: &Plan, binary: bool) -> String {
+    let lib = o.lib_name();
+    let mut code = format!(
+        "use {lib}::client::Client;\n\n\
+         # #[allow(dead_code)]\n"
+    );
+    let call = example_call(plan);
     let connect = if binary {
         "    let client = Client::new(\n        \
          river_runtime::Client::builder(\"ws://localhost:8080\")\n            \
@@ -397,10 +532,16 @@ fn example_code(o: &CrateOptions, plan: &Plan, binary: bool) -> String {
     code
 }
 
-/// The crate docs' example, shown when the `client` feature is on.
+/// The crate docs' example, shown when the `client` feature is on (and the feature of
+/// the service it calls, with crates per service).
 fn example_attr(o: &CrateOptions, rendered: &Rendered) -> String {
+    let service_feature = example_call(&rendered.plan).and_then(|(s, _)| s.feature.as_deref());
+    let condition = match service_feature {
+        Some(f) => format!("all(feature = \"client\", feature = \"{f}\")"),
+        None => "feature = \"client\"".to_string(),
+    };
     format!(
-        "#![cfg_attr(\n    feature = \"client\",\n    doc = r##\"\n## Example\n\n```no_run\n{}```\n\"##\n)]\n",
+        "#![cfg_attr(\n    {condition},\n    doc = r##\"\n## Example\n\n```no_run\n{}```\n\"##\n)]\n",
         example_code(o, &rendered.plan, !rendered.binary_fields.is_empty())
     )
 }

@@ -46,6 +46,11 @@ pub(crate) struct ServicePlan {
     pub register_fn: Ident,
     /// Its procedures, in schema order.
     pub procedures: Vec<ProcPlan>,
+    /// Attributes put on each of its items in `client` and `server`: empty, or
+    /// `#[cfg(feature = "service-…")]` in a crate with a crate per service.
+    pub gate: TokenStream,
+    /// The feature in `gate`, if any.
+    pub feature: Option<String>,
 }
 
 /// Every name the emitters need, decided once so that client and server agree.
@@ -160,6 +165,8 @@ impl Plan {
                     &svc_path,
                 )?,
                 procedures,
+                gate: TokenStream::new(),
+                feature: None,
             });
         }
         Ok(Plan {
@@ -186,7 +193,11 @@ impl Plan {
                     .into_iter()
                     .any(mentions)
             });
-        if used {
+        let gated = self.services.iter().any(|s| !s.gate.is_empty());
+        if used && gated {
+            // Every service can be switched off.
+            quote! { #[allow(unused_imports)] use super::types; }
+        } else if used {
             quote! { use super::types; }
         } else {
             TokenStream::new()

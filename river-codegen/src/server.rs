@@ -62,13 +62,16 @@ fn service(svc: &ServicePlan) -> TokenStream {
             #(#registrations)*
         }
     };
+    let gate = &svc.gate;
     quote! {
         #[doc = #trait_doc]
+        #gate
         pub trait #trait_name: ::std::marker::Send + ::std::marker::Sync + 'static {
             #(#methods)*
         }
 
         #[doc = #register_doc]
+        #gate
         pub fn #register<S: #trait_name>(
             router: &mut ::river_runtime::Router,
             service: ::std::sync::Arc<S>,

@@ -48,6 +48,8 @@ pub struct TypeSet {
     /// One line per property whose Rust field name was changed to keep it apart from
     /// another property's (the wire name stays), for warnings.
     pub renamed_fields: Vec<String>,
+    /// The items of `tokens`, placed per service (for crates of their own).
+    pub(crate) split: crate::split::Split,
 }
 
 /// The Rust types of one procedure. Paths are relative to the generated file's root
@@ -299,26 +301,57 @@ impl Generator {
                 _ => {}
             }
         }
-        let mut tokens = file.into_token_stream();
+        let mut extra = TokenStream::new();
         for (name, target, doc) in &self.aliases {
             type_names.insert(name.clone());
             let (name, target) = (format_ident!("{}", name), format_ident!("{}", target));
             let doc = doc_attrs(doc);
-            tokens.extend(quote! {
+            extra.extend(quote! {
                 #doc
                 pub type #name = #target;
             });
         }
         for e in &error_enums {
             type_names.insert(e.name.clone());
-            tokens.extend(error_enum_tokens(e, &idents));
+            extra.extend(error_enum_tokens(e, &idents));
         }
+        let extra: syn::File = syn::parse2(extra)
+            .map_err(|e| Diagnostic::new("", format!("internal: error types do not parse: {e}")))?;
+        let mut items = file.items;
+        items.extend(extra.items);
+        let mut services: Vec<crate::split::ServiceRoots> = Vec::new();
+        for plan in &plans {
+            if services.last().is_none_or(|s| s.service != plan.service) {
+                services.push(crate::split::ServiceRoots {
+                    service: plan.service.to_string(),
+                    roots: Vec::new(),
+                });
+            }
+            if let Some(s) = services.last_mut() {
+                s.roots.extend(
+                    [
+                        Some(&plan.init),
+                        plan.input.as_ref(),
+                        Some(&plan.output),
+                        Some(&plan.error),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+                );
+            }
+        }
+        let split = crate::timings::phase("types: split", || {
+            crate::split::split_by_service(items, &services)
+        });
+        let tokens = split.module_tokens();
         let types = TypeSet {
             tokens,
             procedures,
             handshake,
             type_names: type_names.into_iter().collect(),
             renamed_fields,
+            split,
         };
         Ok((types, self.titles))
     }

@@ -9,6 +9,8 @@
 //!   diagnostic printed (the rejection itself is tested in `cli.rs`). For each one,
 //!   regenerating changes no mtime and `--check` passes, fails after an edit of
 //!   `src/lib.rs`, and passes after regenerating.
+//!   With `--service-crates`, two schemas of several services make crates whose parts
+//!   build, document and test in the same workspace, and one service builds alone.
 //! - `regenerating_keeps_mtimes_and_check_finds_drift`: writing again changes no mtime;
 //!   `--check` passes, then fails naming the file after an edit or a deletion.
 //! - `foreign_directories_are_refused_unless_forced`.
@@ -64,8 +66,9 @@ fn path_str(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
 
-/// Runs cargo in `dir` with the given flags; panics with its output on failure.
-fn cargo(dir: &Path, args: &[&str], what: &str) {
+/// Runs cargo in `dir` with the given flags; panics with its output on failure, else
+/// returns its stdout.
+fn cargo(dir: &Path, args: &[&str], what: &str) -> String {
     let out = Command::new(env!("CARGO"))
         .args(args)
         .current_dir(dir)
@@ -75,6 +78,7 @@ fn cargo(dir: &Path, args: &[&str], what: &str) {
         .output()
         .expect("run cargo");
     assert!(out.status.success(), "{what} failed:\n{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -111,6 +115,37 @@ fn every_schema_makes_a_crate_that_builds_documents_and_tests() {
         members.push(format!("\"{name}\""));
     }
     assert!(!members.is_empty());
+    // Crates of types per service (`--service-crates`) for the schemas of several
+    // services; their `parts/*` crates join the workspace as path dependencies.
+    for (name, schema) in [
+        ("svc_example", "example.json"),
+        ("svc_chat", "chat-app.json"),
+    ] {
+        let schema = workspace().join("schemas").join(schema);
+        let dir = root.join(name);
+        let out = codegen(&[
+            "generate",
+            path_str(&schema),
+            "--crate",
+            path_str(&dir),
+            "--name",
+            &name.replace('_', "-"),
+            "--runtime-path",
+            path_str(&runtime),
+            "--service-crates",
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+        let parts: Vec<String> = std::fs::read_dir(dir.join("parts"))
+            .expect("parts/")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            parts.len() >= 3 && parts.iter().any(|p| p == "types"),
+            "{name}: parts {parts:?}"
+        );
+        members.push(format!("\"{name}\""));
+    }
     let manifest = format!(
         "# Scratch workspace of generated crates (river-codegen tests/crates.rs).\n\
          [workspace]\nresolver = \"2\"\nmembers = [{}]\n",
@@ -123,6 +158,38 @@ fn every_schema_makes_a_crate_that_builds_documents_and_tests() {
         &["build", "--workspace", "--features", "server"],
         "build --features server",
     );
+    // One service alone: the others' crates are not built, and nothing warns.
+    cargo(
+        &root,
+        &[
+            "build",
+            "-p",
+            "svc-example",
+            "--no-default-features",
+            "--features",
+            "client,server,service-math",
+        ],
+        "build of one service (--service-crates)",
+    );
+    let tree = cargo(
+        &root,
+        &[
+            "tree",
+            "-p",
+            "svc-example",
+            "-e",
+            "normal",
+            "--no-default-features",
+            "--features",
+            "client,service-math",
+        ],
+        "cargo tree of one service",
+    );
+    assert!(
+        tree.contains("svc-example-math") && tree.contains("svc-example-types"),
+        "{tree}"
+    );
+    assert!(!tree.contains("svc-example-ticker"), "{tree}");
     cargo(&root, &["test", "--workspace", "--doc"], "doctests");
     cargo(
         &root,

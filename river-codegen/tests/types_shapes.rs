@@ -28,10 +28,23 @@ fn output(types: &TypeSet) -> String {
         .replace(' ', "")
 }
 
+/// The items of the generated module, those of its per-service submodules included.
+fn all_items(items: Vec<syn::Item>) -> Vec<syn::Item> {
+    let mut out = Vec::new();
+    for i in items {
+        match i {
+            syn::Item::Mod(m) => out.extend(all_items(m.content.map(|c| c.1).unwrap_or_default())),
+            i => out.push(i),
+        }
+    }
+    out
+}
+
 /// The pretty-printed item named `name` (struct, enum or alias) in the generated
 /// module; for a `service_error!` invocation, its tokens as text.
 fn item(types: &TypeSet, name: &str) -> String {
-    let file: syn::File = syn::parse2(types.tokens.clone()).unwrap();
+    let mut file: syn::File = syn::parse2(types.tokens.clone()).unwrap();
+    file.items = all_items(file.items);
     for i in &file.items {
         if let syn::Item::Macro(m) = i {
             let tokens: Vec<String> = m

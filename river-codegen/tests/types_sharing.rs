@@ -6,11 +6,22 @@ use std::path::Path;
 use river_codegen::schema::parse_schema;
 use river_codegen::types::generate_types;
 
+/// The types of the generated module (its per-service submodules included), as
+/// `(kind, name)`.
 fn items(tokens: &proc_macro2::TokenStream) -> Vec<(String, String)> {
     let file: syn::File = syn::parse2(tokens.clone()).expect("generated types parse");
     let mut out = Vec::new();
-    for item in file.items {
+    collect(file.items, &mut out);
+    out
+}
+
+fn collect(items: Vec<syn::Item>, out: &mut Vec<(String, String)>) {
+    for item in items {
         match item {
+            // Not typify's `error` module (conversion errors, not payloads).
+            syn::Item::Mod(m) if m.ident != "error" => {
+                collect(m.content.map(|c| c.1).unwrap_or_default(), out)
+            }
             syn::Item::Struct(s) => out.push(("struct".into(), s.ident.to_string())),
             syn::Item::Enum(e) => out.push(("enum".into(), e.ident.to_string())),
             syn::Item::Type(t) => {
@@ -23,7 +34,6 @@ fn items(tokens: &proc_macro2::TokenStream) -> Vec<(String, String)> {
             _ => {}
         }
     }
-    out
 }
 
 #[test]
