@@ -34,7 +34,10 @@ fn main() {
     // `cargo test --benches` runs this with `--bench` absent: one quick round only.
     let quick = !std::env::args().any(|a| a == "--bench");
     let schemas = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas");
-    println!("{:<44} {:>10} {:>9} {:>8}", "schema", "KB", "median", "lines");
+    println!(
+        "{:<44} {:>10} {:>9} {:>8}",
+        "schema", "KB", "median", "lines"
+    );
     for name in ["interop", "example"] {
         let json = std::fs::read_to_string(format!("{schemas}/{name}.json")).expect("schema");
         let (t, lines) = time(if quick { 1 } else { 20 }, &json);
