@@ -80,6 +80,30 @@ pub fn rustdoc_safe(text: &str) -> String {
     out
 }
 
+/// `text` as an inline code span that rustdoc shows as it is: `` `text` `` when that is
+/// one plain span, else the JSON string form of `text` (quoted, control characters and
+/// line breaks escaped, so a value cannot end the span or start a block) between more
+/// backticks than it contains in a row (`` `"a`b"` `` is ``` ``"a`b"`` ```).
+pub(crate) fn code_span(text: &str) -> String {
+    let plain = !text.is_empty()
+        && !text.contains('`')
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.chars().any(char::is_control);
+    if plain {
+        return format!("`{text}`");
+    }
+    let quoted = Value::String(text.to_string()).to_string();
+    let mut longest = 0;
+    let mut run = 0;
+    for c in quoted.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    format!("{fence}{quoted}{fence}")
+}
+
 /// Escapes one line of prose; text between backticks is left alone.
 fn escape_prose(line: &str, out: &mut String) {
     let mut in_code = false;
@@ -119,7 +143,19 @@ fn url_len(text: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::rustdoc_safe;
+    use super::{code_span, rustdoc_safe};
+
+    #[test]
+    fn code_spans_hold_any_value() {
+        assert_eq!(code_span("a-b"), "`a-b`");
+        assert_eq!(code_span("[x](y) <T>"), "`[x](y) <T>`");
+        assert_eq!(code_span(""), "`\"\"`");
+        assert_eq!(code_span(" a"), "`\" a\"`");
+        assert_eq!(code_span("a`b"), "``\"a`b\"``");
+        assert_eq!(code_span("``"), "```\"``\"```");
+        assert_eq!(code_span("a\n# b"), "`\"a\\n# b\"`");
+        assert_eq!(code_span("\u{0}"), "`\"\\u0000\"`");
+    }
 
     #[test]
     fn prose_is_escaped_and_code_is_fenced() {

@@ -21,7 +21,10 @@
 //! - Tuples get `maxItems`, so typify emits a Rust tuple.
 //! - Literal unions of numbers or booleans become `number`/`integer`/`boolean` (typify
 //!   would otherwise produce a lossy untagged enum); string literal unions and `enum`s
-//!   stay enums.
+//!   stay enums. String literals whose variant names collide (`a-b` and `a_b` are both
+//!   `AB`; typify would panic) are replaced with placeholder strings that typify names
+//!   apart; the post-processing of typify's items puts the values back and names the
+//!   variants (`AB`, `AB2`), reporting the renamed ones.
 //! - Validation keywords that would make typify emit code needing `regress`, `chrono` or
 //!   `uuid` (or a validated newtype): string `pattern`, `format`, `minLength`,
 //!   `maxLength`, plus `default`, `uniqueItems` and unknown extension keywords, are
@@ -777,11 +780,30 @@ impl Normalizer<'_, '_> {
                 let ty = if int { "integer" } else { "number" };
                 return Ok(json!({"type": ty, "description": d}));
             }
-            // String literals typify cannot name apart would make it panic: a string.
-            if !typify_can_name_variants(consts) {
-                return Ok(json!({"type": "string", "description": d}));
-            }
         }
+        // String literals typify cannot name apart would make it panic: they stand in
+        // for themselves as placeholders (see [`placeholder`]), the first of each value
+        // kept.
+        let renamed: Vec<(String, Value)>;
+        let flat: Vec<(String, &Value)> = match &consts {
+            Some(consts) if !typify_can_name_variants(consts) => {
+                let mut seen = HashSet::new();
+                renamed = flat
+                    .iter()
+                    .filter_map(|(p, v)| {
+                        let wire = v.get("const").and_then(Value::as_str)?;
+                        if !seen.insert(wire) {
+                            return None;
+                        }
+                        let mut v = (*v).clone();
+                        v["const"] = placeholder(wire).into();
+                        Some((p.clone(), v))
+                    })
+                    .collect();
+                renamed.iter().map(|(p, v)| (p.clone(), v)).collect()
+            }
+            _ => flat,
+        };
         let mut out = Vec::new();
         let mut used_words = HashSet::new();
         for (i, (p, v)) in flat.iter().enumerate() {
@@ -850,19 +872,16 @@ impl Normalizer<'_, '_> {
                 .filter(|v| seen.insert(v.as_str().unwrap_or_default().to_string()))
                 .cloned()
                 .collect();
-            if !typify_can_name_variants(&values) {
-                // typify would panic naming the variants: a plain string, documented.
-                let list = values
+            // typify would panic naming the variants: every value stands in for itself
+            // as a placeholder that typify names apart; the tidy pass restores them.
+            let values = if typify_can_name_variants(&values) {
+                values
+            } else {
+                values
                     .iter()
-                    .map(Value::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let d = match desc {
-                    Some(d) => format!("{d}\n\nOne of: {list}."),
-                    None => format!("One of: {list}."),
-                };
-                return Ok(json!({"type": "string", "description": d}));
-            }
+                    .map(|v| placeholder(v.as_str().unwrap_or_default()).into())
+                    .collect()
+            };
             let mut m = Map::new();
             m.insert("type".into(), "string".into());
             m.insert("enum".into(), Value::Array(values));
@@ -1131,6 +1150,53 @@ fn flatten_union<'v>(members: &'v [Value], path: &str, out: &mut Vec<(String, &'
             }
             _ => out.push((p, v)),
         }
+    }
+}
+
+/// Starts every [`placeholder`]: a NUL, which typify drops from names, and a marker.
+const PLACEHOLDER_PREFIX: &str = "\u{0}river-codegen-value-";
+
+/// The string that stands in for the string literal `wire` in an `enum` or a union of
+/// `const`s whose values typify 0.8 cannot name apart (it would panic): the marker and
+/// the hex digits of `wire`'s UTF-8 bytes, so distinct values give distinct placeholders
+/// and typify distinct variant names. The tidy pass turns every placeholder back into
+/// its value ([`placeholder_value`]) and names the variants itself.
+pub(crate) fn placeholder(wire: &str) -> String {
+    let mut out = String::with_capacity(PLACEHOLDER_PREFIX.len() + 2 * wire.len());
+    out.push_str(PLACEHOLDER_PREFIX);
+    for b in wire.bytes() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// The value a [`placeholder`] stands for; `None` for any other string.
+pub(crate) fn placeholder_value(s: &str) -> Option<String> {
+    let hex = s.strip_prefix(PLACEHOLDER_PREFIX)?.as_bytes();
+    let digit = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    let bytes = hex
+        .chunks(2)
+        .map(|pair| Some((digit(pair[0])? << 4) | digit(pair[1])?))
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// The variant identifier typify 0.8 gives the string literal `raw` when the names of
+/// its enum's literals are distinct (its `sanitize` in Pascal case): `"a-b"` → `AB`,
+/// `"*/"` → `X`, `"self"` → `Self_`.
+pub(crate) fn typify_variant_ident(raw: &str) -> String {
+    let out = typify_variant_name(raw);
+    if out == "_" || crate::names::is_keyword(&out) {
+        format!("{out}_")
+    } else {
+        out
     }
 }
 
@@ -1497,6 +1563,65 @@ mod tests {
             let props = r["properties"].as_object().unwrap();
             assert!(props.contains_key("data:3") && props.contains_key("data-3"));
         }
+    }
+
+    #[test]
+    fn placeholders_stand_for_any_string() {
+        for wire in ["", "a-b", "a_b", "*/", "\u{0}x\n", "日本語 🦀", "\"#"] {
+            let p = placeholder(wire);
+            assert_eq!(placeholder_value(&p).as_deref(), Some(wire), "{p:?}");
+        }
+        for other in ["a-b", "", "river-codegen-value-61"] {
+            assert_eq!(placeholder_value(other), None, "{other:?}");
+        }
+        // Odd, upper-case or signed hex digits, or bytes that are not UTF-8.
+        for hex in ["6", "4A", "+6", "ff", "c3"] {
+            let s = format!("{PLACEHOLDER_PREFIX}{hex}");
+            assert_eq!(placeholder_value(&s), None, "{hex}");
+        }
+        // typify names distinct placeholders apart, whatever their values.
+        let values: Vec<Value> = ["a-b", "a_b", "*/", "/*", "", "fooBar", "FooBar"]
+            .iter()
+            .map(|w| Value::String(placeholder(w)))
+            .collect();
+        assert!(typify_can_name_variants(&values));
+        assert_eq!(typify_variant_ident("a-b"), "AB");
+        assert_eq!(typify_variant_ident("*/"), "X");
+        assert_eq!(typify_variant_ident("self"), "Self_");
+        assert_eq!(typify_variant_ident("v_1"), "V1");
+    }
+
+    #[test]
+    fn colliding_string_literals_become_placeholders() {
+        // `enum`: every value, duplicates dropped, in schema order.
+        let r = root(json!({"type":"string","enum":["a-b","a_b","a-b","c"]}));
+        assert_eq!(r["title"], "SvcProcInit");
+        assert_eq!(
+            r["enum"],
+            json!([placeholder("a-b"), placeholder("a_b"), placeholder("c")])
+        );
+        // A union of `const`s: the members keep their descriptions.
+        let r = root(json!({"anyOf":[
+            {"type":"string","const":"x y","description":"d"},
+            {"type":"string","const":"x_y"},
+            {"type":"string","const":"x y"}
+        ]}));
+        assert_eq!(r["title"], "SvcProcInit");
+        assert_eq!(
+            r["anyOf"],
+            json!([
+                {"type":"string","const":placeholder("x y"),"description":"d"},
+                {"type":"string","const":placeholder("x_y")}
+            ])
+        );
+        // Values without a letter or digit collide too (typify names them all `X`).
+        let r = root(json!({"enum":["*/","/*"]}));
+        assert_eq!(r["enum"], json!([placeholder("*/"), placeholder("/*")]));
+        // Literals typify names apart are left to it.
+        let r = root(json!({"type":"string","enum":["a-b","c"]}));
+        assert_eq!(r["enum"], json!(["a-b", "c"]));
+        let r = root(json!({"anyOf":[{"const":"a_b"},{"const":"aB"}]}));
+        assert_eq!(r["anyOf"][0]["const"], "a_b");
     }
 
     #[test]

@@ -1,38 +1,51 @@
 //! Post-processing of typify's items, on the syn level: `#[serde(crate = ...)]` on
 //! every item deriving serde traits and short derive paths (`serde::Serialize`, with
 //! `use ::river_runtime::__private::serde;` at the top of the module), open empty
-//! structs, unique field names, and a doc comment on every public field and variant
-//! (generated crates compile under `#![deny(missing_docs)]`).
+//! structs, unique field names, the values and names of enum variants that the
+//! normalizer replaced with placeholders, and a doc comment on every public field and
+//! variant (generated crates compile under `#![deny(missing_docs)]`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use proc_macro2::{Ident, TokenTree};
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 
+use crate::doc_text::code_span;
+
 /// The path that generated code uses for serde.
 pub(crate) const SERDE_PATH: &str = "::river_runtime::__private::serde";
 
 /// Applies every fix to typify's output (the items of the `types` module).
-/// Returns the fields it renamed.
+/// Returns the fields and variants it renamed, in item order.
 pub(crate) fn tidy_typify_items(
     file: &mut syn::File,
     open_empty: &BTreeSet<String>,
-) -> Vec<FieldRename> {
+) -> Vec<Rename> {
     let mut fixer = ItemFixer {
         open_empty,
         renames: Vec::new(),
+        variants: BTreeMap::new(),
     };
     fixer.visit_file_mut(file);
+    VariantPaths {
+        variants: &fixer.variants,
+        self_enum: None,
+    }
+    .visit_file_mut(file);
     shorten_serde_derives(file);
     fixer.renames
 }
 
 /// Post-processing of typify's items: `#[serde(crate = ...)]` on every item deriving
-/// serde traits, open empty structs, unique field names.
+/// serde traits, open empty structs, unique field names, placeholder values restored.
 struct ItemFixer<'a> {
     open_empty: &'a BTreeSet<String>,
-    renames: Vec<FieldRename>,
+    renames: Vec<Rename>,
+    /// Per enum, the variants renamed by [`restore_placeholder_values`]: typify's
+    /// identifier → the new one.
+    variants: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 fn derives_serde(attrs: &[syn::Attribute]) -> bool {
@@ -69,16 +82,55 @@ fn is_deny_unknown(a: &syn::Attribute) -> bool {
             .is_ok_and(|l| l.tokens.to_string().trim() == "deny_unknown_fields")
 }
 
-/// A field that typify named like another one, renamed here (its wire name kept with
+/// A field or variant named like another one, renamed here (its wire name kept with
 /// `#[serde(rename)]`): reported to the user, who may have expected the plain name.
+/// Its `Display` is the warning line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct FieldRename {
-    /// The struct (or `Enum::Variant`) that holds the field.
+pub(crate) struct Rename {
+    /// A field (of a property) or a variant (of a string value).
+    pub(crate) kind: RenameKind,
+    /// The struct (or `Enum::Variant`) that holds the field, or the enum.
     pub(crate) owner: String,
-    /// The property name on the wire.
+    /// The property name or the value on the wire.
     pub(crate) wire: String,
-    /// The Rust field name it got.
-    pub(crate) field: String,
+    /// The Rust field or variant name it got.
+    pub(crate) ident: String,
+}
+
+/// What a [`Rename`] renamed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RenameKind {
+    /// A struct field, for a property.
+    Field,
+    /// An enum variant, for a string value.
+    Variant,
+}
+
+impl fmt::Display for Rename {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A warning is one line (a build script prints it as `cargo:warning=`): control
+        // characters of the wire name are escaped.
+        let wire: String = self
+            .wire
+            .chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        let (what, ident, others) = match self.kind {
+            RenameKind::Field => ("property", "field", "another property"),
+            RenameKind::Variant => ("value", "variant", "another value"),
+        };
+        write!(
+            f,
+            "{what} `{wire}` of `types::{}` is {ident} `{}` ({others} has the plain name)",
+            self.owner, self.ident
+        )
+    }
 }
 
 fn is_flatten(f: &syn::Field) -> bool {
@@ -108,7 +160,7 @@ fn wire_name(f: &syn::Field) -> Option<String> {
 /// Among the fields sharing a name, the flattened map keeps it first, then the field
 /// whose wire name is that name, then the others in typify's order (wire names
 /// sorted); a renamed field gets `#[serde(rename = "wire")]` so the wire is unchanged.
-fn dedupe_fields(owner: &str, fields: &mut syn::Fields, renames: &mut Vec<FieldRename>) {
+fn dedupe_fields(owner: &str, fields: &mut syn::Fields, renames: &mut Vec<Rename>) {
     let syn::Fields::Named(named) = fields else {
         return;
     };
@@ -154,10 +206,11 @@ fn dedupe_fields(owner: &str, fields: &mut syn::Fields, renames: &mut Vec<FieldR
             .map(|i| i.span())
             .unwrap_or_else(proc_macro2::Span::call_site);
         f.ident = Some(Ident::new(&new, span));
-        renames.push(FieldRename {
+        renames.push(Rename {
+            kind: RenameKind::Field,
             owner: owner.to_string(),
             wire,
-            field: new,
+            ident: new,
         });
     }
 }
@@ -176,6 +229,10 @@ impl VisitMut for ItemFixer<'_> {
 
     fn visit_item_enum_mut(&mut self, e: &mut syn::ItemEnum) {
         add_crate_attr(&mut e.attrs);
+        let renamed = restore_placeholder_values(e, &mut self.renames);
+        if !renamed.is_empty() {
+            self.variants.insert(e.ident.to_string(), renamed);
+        }
         for v in e.variants.iter_mut() {
             let owner = format!("{}::{}", e.ident, v.ident);
             dedupe_fields(&owner, &mut v.fields, &mut self.renames);
@@ -183,6 +240,149 @@ impl VisitMut for ItemFixer<'_> {
             document_variant(v);
         }
         syn::visit_mut::visit_item_enum_mut(self, e);
+    }
+
+    /// Placeholders in `Display` and `FromStr` (and anywhere else) are their values.
+    fn visit_lit_str_mut(&mut self, lit: &mut syn::LitStr) {
+        if let Some(wire) = crate::normalize::placeholder_value(&lit.value()) {
+            *lit = syn::LitStr::new(&wire, lit.span());
+        }
+    }
+}
+
+/// Puts back the values of the variants of `e` whose `#[serde(rename)]` is a placeholder
+/// of the normalizer (its values collide as typify names them, see
+/// [`crate::normalize::placeholder`]) and names those variants as typify would have,
+/// distinct (`AB`, `AB2`, …). Among the values sharing a name, the one spelled like the
+/// name keeps it first, then the others in schema order; a suffix is a number (`_2`
+/// after a digit: `V1_2`), skipping names in use. Every variant keeps its value with
+/// `#[serde(rename)]`. Reports the suffixed ones; returns typify's identifier → the new
+/// one for every restored variant.
+fn restore_placeholder_values(
+    e: &mut syn::ItemEnum,
+    renames: &mut Vec<Rename>,
+) -> BTreeMap<String, String> {
+    let wires: Vec<Option<String>> = e
+        .variants
+        .iter()
+        .map(|v| {
+            let unit = matches!(v.fields, syn::Fields::Unit);
+            let rename = serde_rename(&v.attrs).filter(|_| unit)?;
+            crate::normalize::placeholder_value(&rename)
+        })
+        .collect();
+    if wires.iter().all(Option::is_none) {
+        return BTreeMap::new();
+    }
+    // Variants without a placeholder keep their names.
+    let kept: BTreeSet<String> = e
+        .variants
+        .iter()
+        .zip(&wires)
+        .filter(|(_, w)| w.is_none())
+        .map(|(v, _)| v.ident.to_string())
+        .collect();
+    let mut by_name: BTreeMap<String, Vec<(usize, &str)>> = BTreeMap::new();
+    for (i, w) in wires.iter().enumerate() {
+        if let Some(w) = w {
+            let mut name = crate::normalize::typify_variant_ident(w);
+            if syn::parse_str::<Ident>(&name).is_err() {
+                // Not expected (typify's names are identifiers), but no panic.
+                name = "X".to_string();
+            }
+            by_name.entry(name).or_default().push((i, w));
+        }
+    }
+    let mut taken: BTreeSet<String> = kept.clone();
+    taken.extend(by_name.keys().cloned());
+    let mut new_names: BTreeMap<usize, (String, bool)> = BTreeMap::new();
+    for (name, mut values) in by_name {
+        values.sort_by_key(|&(i, w)| (w != name, i));
+        let plain = usize::from(!kept.contains(&name));
+        for (n, &(i, _)) in values.iter().enumerate() {
+            if n < plain {
+                new_names.insert(i, (name.clone(), false));
+                continue;
+            }
+            let stem = name.trim_end_matches('_');
+            let sep = if stem.ends_with(|c: char| c.is_ascii_digit()) {
+                "_"
+            } else {
+                ""
+            };
+            let new = (2..)
+                .map(|k| format!("{stem}{sep}{k}"))
+                .find(|c| !taken.contains(c))
+                .unwrap_or_default();
+            taken.insert(new.clone());
+            new_names.insert(i, (new, true));
+        }
+    }
+    let owner = e.ident.to_string();
+    let mut renamed = BTreeMap::new();
+    for (i, (v, wire)) in e.variants.iter_mut().zip(wires).enumerate() {
+        let (Some(wire), Some((new, suffixed))) = (wire, new_names.remove(&i)) else {
+            continue;
+        };
+        v.attrs.retain(|a| {
+            !(a.path().is_ident("serde") && serde_rename(std::slice::from_ref(a)).is_some())
+        });
+        v.attrs.push(syn::parse_quote!(#[serde(rename = #wire)]));
+        renamed.insert(v.ident.to_string(), new.clone());
+        v.ident = Ident::new(&new, v.ident.span());
+        if suffixed {
+            renames.push(Rename {
+                kind: RenameKind::Variant,
+                owner: owner.clone(),
+                wire,
+                ident: new,
+            });
+        }
+    }
+    renamed
+}
+
+/// Rewrites the paths to renamed variants: `Self::Old` in the impls of their enum (the
+/// `Display` and `FromStr` typify writes), `Enum::Old` anywhere.
+struct VariantPaths<'a> {
+    variants: &'a BTreeMap<String, BTreeMap<String, String>>,
+    /// The enum whose impl is being visited.
+    self_enum: Option<&'a BTreeMap<String, String>>,
+}
+
+impl VisitMut for VariantPaths<'_> {
+    fn visit_item_impl_mut(&mut self, i: &mut syn::ItemImpl) {
+        if self.variants.is_empty() {
+            return;
+        }
+        let outer = self.self_enum;
+        self.self_enum = match &*i.self_ty {
+            syn::Type::Path(p) if p.qself.is_none() => p
+                .path
+                .segments
+                .last()
+                .and_then(|s| self.variants.get(&s.ident.to_string())),
+            _ => None,
+        };
+        syn::visit_mut::visit_item_impl_mut(self, i);
+        self.self_enum = outer;
+    }
+
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        let n = path.segments.len();
+        if n >= 2 {
+            let owner = path.segments[n - 2].ident.to_string();
+            let map = if owner == "Self" {
+                self.self_enum
+            } else {
+                self.variants.get(&owner)
+            };
+            let last = &mut path.segments[n - 1].ident;
+            if let Some(new) = map.and_then(|m| m.get(&last.to_string())) {
+                *last = Ident::new(new, last.span());
+            }
+        }
+        syn::visit_mut::visit_path_mut(self, path);
     }
 }
 
@@ -312,7 +512,10 @@ fn document_field(field: &mut syn::Field, in_variant: bool) {
         let name = ident.to_string();
         name.strip_prefix("r#").map(str::to_string).unwrap_or(name)
     });
-    push_doc(&mut field.attrs, format!("The `{wire}` property."));
+    push_doc(
+        &mut field.attrs,
+        format!("The {} property.", code_span(&wire)),
+    );
 }
 
 /// The text of the doc attributes, joined.
@@ -349,8 +552,147 @@ fn document_variant(variant: &mut syn::Variant) {
         return;
     }
     let text = match serde_rename(&variant.attrs) {
-        Some(wire) => format!("`{wire}`"),
+        Some(wire) => code_span(&wire),
         None => format!("The `{}` case.", variant.ident),
     };
     push_doc(&mut variant.attrs, text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::placeholder;
+
+    #[test]
+    fn placeholder_values_are_restored_and_their_variants_named_apart() {
+        let (a, b, c) = (
+            placeholder("foo-bar"),
+            placeholder("foo_bar"),
+            placeholder("*/"),
+        );
+        let (d, e) = (placeholder("/*"), placeholder("FooBar"));
+        // The shape of typify's string enums: variants named after the placeholders.
+        let mut file: syn::File = syn::parse_quote! {
+            #[derive(::serde::Serialize)]
+            pub enum E {
+                #[serde(rename = #a)]
+                Pa,
+                #[serde(rename = #b)]
+                Pb,
+                #[serde(rename = #c)]
+                Pc,
+                #[serde(rename = #d)]
+                Pd,
+                #[serde(rename = #e)]
+                Pe,
+            }
+            impl ::std::fmt::Display for E {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    match *self {
+                        Self::Pa => f.write_str(#a),
+                        Self::Pb => f.write_str(#b),
+                        Self::Pc => f.write_str(#c),
+                        Self::Pd => f.write_str(#d),
+                        Self::Pe => f.write_str(#e),
+                    }
+                }
+            }
+            impl ::std::str::FromStr for E {
+                type Err = ();
+                fn from_str(value: &str) -> ::std::result::Result<Self, ()> {
+                    match value {
+                        #a => Ok(Self::Pa),
+                        #b => Ok(Self::Pb),
+                        #c => Ok(Self::Pc),
+                        #d => Ok(Self::Pd),
+                        #e => Ok(Self::Pe),
+                        _ => Err(()),
+                    }
+                }
+            }
+            pub enum Other {
+                #[serde(rename = "x")]
+                Pa,
+            }
+            impl Other {
+                fn get() -> Self {
+                    Self::Pa
+                }
+            }
+            fn uses() -> E {
+                E::Pb
+            }
+        };
+        let renames = tidy_typify_items(&mut file, &BTreeSet::new());
+        let text = prettyplease::unparse(&file);
+        // The value spelled like the name keeps it (`FooBar`), then schema order; values
+        // without letters are typify's `X`.
+        let variants = [
+            ("foo-bar", "FooBar2"),
+            ("foo_bar", "FooBar3"),
+            ("*/", "X"),
+            ("/*", "X2"),
+            ("FooBar", "FooBar"),
+        ];
+        for (wire, ident) in variants {
+            let rename = format!("#[serde(rename = {wire:?})]\n    {ident},");
+            assert!(text.contains(&rename), "{rename}\n{text}");
+            let display = format!("Self::{ident} => f.write_str({wire:?}),");
+            assert!(text.contains(&display), "{display}\n{text}");
+            let from_str = format!("{wire:?} => Ok(Self::{ident}),");
+            assert!(text.contains(&from_str), "{from_str}\n{text}");
+        }
+        assert!(text.contains("E::FooBar3"), "{text}");
+        // Another enum's variant of the same typify name is left alone.
+        assert!(text.contains("Self::Pa\n"), "{text}");
+        assert!(!text.contains("river-codegen-value"), "{text}");
+        let lines: Vec<String> = renames.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "value `foo-bar` of `types::E` is variant `FooBar2` (another value has the plain name)",
+                "value `foo_bar` of `types::E` is variant `FooBar3` (another value has the plain name)",
+                "value `/*` of `types::E` is variant `X2` (another value has the plain name)",
+            ]
+        );
+        // Every restored variant is documented with its value.
+        assert!(
+            text.contains("/// `foo_bar`\n    #[serde(rename = \"foo_bar\")]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_variant_suffix_follows_a_digit_with_an_underscore_and_skips_names_in_use() {
+        let vals = ["v1", "v_1", "V1_2", "V1-2"];
+        let ph: Vec<String> = vals.iter().map(|v| placeholder(v)).collect();
+        let idents: Vec<Ident> = (0..vals.len())
+            .map(|i| Ident::new(&format!("P{i}"), proc_macro2::Span::call_site()))
+            .collect();
+        let mut e: syn::ItemEnum = syn::parse_quote! {
+            pub enum E { #( #[serde(rename = #ph)] #idents, )* Kept }
+        };
+        let mut renames = Vec::new();
+        let map = restore_placeholder_values(&mut e, &mut renames);
+        let names: Vec<String> = e.variants.iter().map(|v| v.ident.to_string()).collect();
+        // `v1`, `v_1` are `V1`; `V1_2`, `V1-2` are `V12`, so `v_1` is `V1_2`.
+        assert_eq!(names, ["V1", "V1_2", "V12", "V12_2", "Kept"]);
+        assert_eq!(map.len(), 4);
+        assert_eq!(map["P1"], "V1_2");
+        assert_eq!(renames.len(), 2);
+    }
+
+    #[test]
+    fn warnings_are_one_line() {
+        let r = Rename {
+            kind: RenameKind::Field,
+            owner: "T".into(),
+            wire: "a\nb\u{0}".into(),
+            ident: "a_b_2".into(),
+        };
+        assert_eq!(
+            r.to_string(),
+            "property `a\\nb\\u{0}` of `types::T` is field `a_b_2` (another property has the plain name)"
+        );
+    }
 }

@@ -279,12 +279,7 @@ impl Generator {
             crate::tidy::tidy_typify_items(&mut file, &self.open_empty)
         })
         .into_iter()
-        .map(|r| {
-            format!(
-                "property `{}` of `types::{}` is field `{}` (another property has the plain name)",
-                r.wire, r.owner, r.field
-            )
-        })
+        .map(|r| r.to_string())
         .collect();
         let mut type_names: BTreeSet<String> = BTreeSet::new();
         for item in &file.items {

@@ -153,7 +153,7 @@ fn colliding_names_generate_with_a_warning() {
     std::fs::write(
         &schema,
         r#"{"services":{"svc":{"procedures":{
-            "get-x":{"type":"rpc","init":{"type":"object","properties":{"data:3":{"type":"number"},"data-3":{"type":"string"}}},"output":{"type":"boolean"},"errors":{"not":{}}},
+            "get-x":{"type":"rpc","init":{"type":"object","properties":{"data:3":{"type":"number"},"data-3":{"type":"string"},"mode":{"type":"string","enum":["a-b","a_b"]}}},"output":{"type":"boolean"},"errors":{"not":{}}},
             "get_x":{"type":"rpc","init":{"type":"object","properties":{}},"output":{"type":"boolean"},"errors":{"not":{}}}}}}}"#,
     )
     .expect("write");
@@ -174,11 +174,16 @@ fn colliding_names_generate_with_a_warning() {
         [
             "procedure `svc.get_x` is method `get_x_2` (`get_x` is taken)",
             "property `data:3` of `types::SvcGetXInit` is field `data_3_2` (another property has the plain name)",
+            "value `a_b` of `types::SvcGetXInitMode` is variant `AB2` (another value has the plain name)",
         ]
     );
     let code = std::fs::read_to_string(&out_file).expect("written");
     assert!(code.contains(r#"rename = "data:3""#), "{code}");
     assert!(code.contains("pub data_3_2:"), "{code}");
+    assert!(
+        code.contains("#[serde(rename = \"a_b\")]\n        AB2,"),
+        "{code}"
+    );
 }
 
 #[test]

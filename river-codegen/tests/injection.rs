@@ -20,7 +20,7 @@ use std::process::Command;
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use river_codegen::builder::write_if_changed;
 use river_codegen::normalize::field_name;
-use river_codegen::{generate, Options};
+use river_codegen::{generate, generate_with_warnings, Options};
 use serde_json::{json, Map, Value};
 
 /// Texts for descriptions, titles, error codes and enum values. Each one carries the
@@ -337,6 +337,27 @@ fn hostile_strings_stay_inert() {
                 "{module}: the wire name {name:?} is not a string literal of the output"
             );
         }
+        // The hostile texts as an `enum` and as a union of `const`s (their variant names
+        // collide): enums whose variants keep the texts as their values.
+        if module != "definitions" {
+            let file = syn::parse_file(&code).expect("the output parses");
+            let texts: BTreeSet<String> = TEXTS.iter().map(|t| t.to_string()).collect();
+            let enums = string_enums(&file);
+            let matching = enums
+                .iter()
+                .filter(|(_, variants)| {
+                    variants
+                        .iter()
+                        .map(|(_, w)| w.clone())
+                        .collect::<BTreeSet<_>>()
+                        == texts
+                })
+                .count();
+            assert!(
+                matching >= 2,
+                "{module}: no enums of the texts in {enums:#?}"
+            );
+        }
         // Comments in the file are the header and doc comments: a line comment anywhere
         // else would be text that escaped a literal.
         for line in code.lines().skip(1) {
@@ -349,8 +370,10 @@ fn hostile_strings_stay_inert() {
 }
 
 /// String literals that typify 0.8 cannot name apart (`a-b` and `a_b` are both `AB`,
-/// and both `AXB` on its second try) made it panic, which surfaced as a diagnostic; they
-/// now become a documented `String`, in `enum` and in `anyOf` of `const`s alike.
+/// and both `AXB` on its second try) made it panic; they become enums all the same, in
+/// `enum` and in `anyOf` of `const`s alike: every variant keeps its value with
+/// `#[serde(rename)]` (`Display` and `FromStr` too), the colliding ones get a numeric
+/// suffix and a warning, and values without a letter or digit are typify's `X`.
 #[test]
 fn colliding_string_literals_generate() {
     let schema = json!({"services": {"s": {"procedures": {"p": {
@@ -361,10 +384,81 @@ fn colliding_string_literals_generate() {
         }},
         "output": {"type": "string", "enum": ["*/", "/*"]},
     }}}}});
-    let code = generate(&schema.to_string(), &Options::both())
+    let generated = generate_with_warnings(&schema.to_string(), &Options::both())
         .unwrap_or_else(|d| panic!("colliding literals did not generate: {d}"));
-    assert!(code.contains("One of: \"a-b\", \"a_b\"."), "{code}");
-    assert!(code.contains("pub e: ::std::string::String"), "{code}");
+    let code = &generated.code;
+    assert!(code.contains("pub e: SpInitE,"), "{code}");
+    assert!(code.contains("pub u: SpInitU,"), "{code}");
+    let file = syn::parse_file(code).expect("the output parses");
+    let enums = string_enums(&file);
+    let expect = |name: &str, variants: &[(&str, &str)]| {
+        let got = enums
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no enum `{name}` in {enums:?}"));
+        let want: Vec<(String, String)> = variants
+            .iter()
+            .map(|(i, w)| (i.to_string(), w.to_string()))
+            .collect();
+        assert_eq!(got.1, want, "{name}");
+        for (ident, wire) in variants {
+            let display = format!("Self::{ident} => f.write_str({wire:?}),");
+            assert!(code.contains(&display), "{display}\n{code}");
+            let from_str = format!("{wire:?} => Ok(Self::{ident}),");
+            assert!(code.contains(&from_str), "{from_str}\n{code}");
+        }
+    };
+    expect("SpInitE", &[("AB", "a-b"), ("AB2", "a_b")]);
+    expect("SpInitU", &[("XY", "x y"), ("XY2", "x_y")]);
+    expect("SpOutput", &[("X", "*/"), ("X2", "/*")]);
+    assert!(!code.contains("river-codegen-value"), "{code}");
+    assert_eq!(
+        generated.warnings,
+        [
+            "value `a_b` of `types::SpInitE` is variant `AB2` (another value has the plain name)",
+            "value `x_y` of `types::SpInitU` is variant `XY2` (another value has the plain name)",
+            "value `/*` of `types::SpOutput` is variant `X2` (another value has the plain name)",
+        ]
+    );
+}
+
+/// Every enum of unit variants in `file` (at any depth): its name, and per variant its
+/// identifier and `#[serde(rename)]` (the identifier when it has none).
+fn string_enums(file: &syn::File) -> Vec<(String, Vec<(String, String)>)> {
+    fn walk(items: &[syn::Item], out: &mut Vec<(String, Vec<(String, String)>)>) {
+        for item in items {
+            match item {
+                syn::Item::Mod(m) => walk(m.content.as_ref().map_or(&[], |c| &c.1), out),
+                syn::Item::Enum(e)
+                    if e.variants
+                        .iter()
+                        .all(|v| matches!(v.fields, syn::Fields::Unit)) =>
+                {
+                    let variants = e
+                        .variants
+                        .iter()
+                        .map(|v| {
+                            let mut wire = v.ident.to_string();
+                            for a in v.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+                                let _ = a.parse_nested_meta(|m| {
+                                    if m.path.is_ident("rename") {
+                                        wire = m.value()?.parse::<syn::LitStr>()?.value();
+                                    }
+                                    Ok(())
+                                });
+                            }
+                            (v.ident.to_string(), wire)
+                        })
+                        .collect();
+                    out.push((e.ident.to_string(), variants));
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&file.items, &mut out);
+    out
 }
 
 /// The workspace root.

@@ -406,6 +406,115 @@ fn cases() -> Vec<Case> {
                 }
             "##,
         },
+        // String values that collide once made variant names, as an `enum` and as a
+        // union of `const`s, in a property and as array items: distinct variants, the
+        // wire values kept by serde, `Display` and `FromStr`.
+        Case {
+            module: "colliding_values",
+            schema: {
+                let e = json!({"type":"string","enum":["fooBar","foo_bar","FooBar","foo-bar","foo bar"]});
+                let u = json!({"anyOf":[
+                    {"type":"string","const":"x y","description":"Spaced."},
+                    {"type":"string","const":"x_y"},{"type":"string","const":"x-y"}
+                ]});
+                let marks = json!({"type":"string","enum":["*/","/*","","v1","v_1"]});
+                one_proc(
+                    "svc",
+                    "proc",
+                    json!({
+                        "type":"rpc",
+                        "init":obj(&["e","u","es","us"], json!({
+                            "e": e, "u": u, "es": {"type":"array","items": marks},
+                            "us": {"type":"array","items": {"anyOf":[{"const":"a-b"},{"const":"a_b"}]}}
+                        })),
+                        "output":u,
+                        "errors":{"not":{}}
+                    }),
+                )
+            },
+            names: &[
+                "SvcProcInitE",
+                "SvcProcInitEsItem",
+                "SvcProcInitUsItem",
+                "U",
+            ],
+            checks: r##"
+                use ::std::fmt::{Debug, Display};
+                use ::std::str::FromStr;
+
+                /// Each variant is its wire value, both ways, in JSON and as a string;
+                /// the variants are distinct; other strings are refused.
+                fn wire_values<T>(cases: &[(T, &str)])
+                where
+                    T: ::river_runtime::__private::serde::Serialize
+                        + ::river_runtime::__private::serde::de::DeserializeOwned
+                        + Display + FromStr + Debug + PartialEq + Copy + Ord,
+                    <T as FromStr>::Err: Debug,
+                {
+                    for &(v, wire) in cases {
+                        assert_eq!(json::to_value(v).unwrap(), json::Value::from(wire), "{v:?}");
+                        assert_eq!(json::from_value::<T>(json::Value::from(wire)).unwrap(), v, "{wire:?}");
+                        assert_eq!(v.to_string(), wire, "{v:?}");
+                        assert_eq!(wire.parse::<T>().unwrap(), v, "{wire:?}");
+                    }
+                    let distinct: ::std::collections::BTreeSet<T> = cases.iter().map(|c| c.0).collect();
+                    assert_eq!(distinct.len(), cases.len());
+                    assert!(json::from_value::<T>(json::Value::from("foobar")).is_err());
+                    assert!("foobar".parse::<T>().is_err());
+                }
+
+                #[test]
+                fn enum_values_round_trip() {
+                    // The value spelled like the name keeps it, the others in order.
+                    wire_values(&[
+                        (SvcProcInitE::FooBar, "FooBar"),
+                        (SvcProcInitE::FooBar2, "fooBar"),
+                        (SvcProcInitE::FooBar3, "foo_bar"),
+                        (SvcProcInitE::FooBar4, "foo-bar"),
+                        (SvcProcInitE::FooBar5, "foo bar"),
+                    ]);
+                    // Values without a letter are typify's `X`; a suffix after a digit
+                    // gets an underscore.
+                    wire_values(&[
+                        (SvcProcInitEsItem::X, "*/"),
+                        (SvcProcInitEsItem::X2, "/*"),
+                        (SvcProcInitEsItem::X3, ""),
+                        (SvcProcInitEsItem::V1, "v1"),
+                        (SvcProcInitEsItem::V1_2, "v_1"),
+                    ]);
+                    assert_eq!(SvcProcInitEsItem::try_from("/*").unwrap(), SvcProcInitEsItem::X2);
+                    assert_eq!(SvcProcInitEsItem::try_from(String::new()).unwrap(), SvcProcInitEsItem::X3);
+                }
+
+                #[test]
+                fn const_union_values_round_trip() {
+                    wire_values(&[
+                        (U::XY, "x y"),
+                        (U::XY2, "x_y"),
+                        (U::XY3, "x-y"),
+                    ]);
+                    wire_values(&[(SvcProcInitUsItem::AB, "a-b"), (SvcProcInitUsItem::AB2, "a_b")]);
+                    // The union is the output too: one type, named after the property.
+                    let out: SvcProcOutput = U::XY3;
+                    assert_eq!(json::to_string(&out).unwrap(), r#""x-y""#);
+                }
+
+                #[test]
+                fn objects_and_arrays_of_them_round_trip() {
+                    let text = r#"{"e":"foo_bar","es":["/*","","v_1","*/"],"u":"x_y","us":["a_b","a-b"]}"#;
+                    let v: SvcProcInit = json::from_str(text).unwrap();
+                    assert_eq!(v.e, SvcProcInitE::FooBar3);
+                    assert_eq!(v.u, U::XY2);
+                    assert_eq!(
+                        v.es,
+                        [SvcProcInitEsItem::X2, SvcProcInitEsItem::X3, SvcProcInitEsItem::V1_2, SvcProcInitEsItem::X]
+                    );
+                    assert_eq!(v.us, [SvcProcInitUsItem::AB2, SvcProcInitUsItem::AB]);
+                    assert_eq!(json::to_string(&v).unwrap(), text);
+                    assert!(json::from_str::<SvcProcInit>(&text.replace("foo_bar", "foobar")).is_err());
+                }
+            "##,
+        },
         // `$ref: "#"` (TypeBox 1.x `Type.This`) and references to an enclosing `$id`,
         // inside objects, arrays, unions and records.
         Case {
