@@ -40,6 +40,8 @@ codegen="$PWD/target/release/river-codegen"
 "$codegen" synth --services "$SERVICES" --procedures "$PROCEDURES" --seed "$SEED" --out "$schema" 2>/dev/null
 
 rm -rf "$crate"
+# A workspace of its own (the crate sits under this repository's target/).
+printf '# scripts/codegen-scale.sh\n[workspace]\nresolver = "2"\nmembers = ["%s"]\n' "$mode" > "$root/Cargo.toml"
 /usr/bin/time -f "%e %M" -o "$root/gen.time" \
     "$codegen" generate "$schema" --crate "$crate" --name synth-api \
     --runtime-path river-runtime $mode_flag 2>/dev/null
@@ -50,6 +52,14 @@ rs_files=$(find "$crate" -name '*.rs' | wc -l)
 # Dependencies first (river-runtime and everything under it), then the crate alone.
 export CARGO_TARGET_DIR="$root/target-$mode"
 (cd "$crate" && cargo build -q -p river-runtime)
+# Nothing of an earlier run of the generated packages (incremental caches included).
+packages=(-p synth-api)
+if [[ -d "$crate/parts" ]]; then
+    for part in "$crate"/parts/*/; do
+        packages+=(-p "synth-api-$(basename "$part" | tr _ -)")
+    done
+fi
+(cd "$crate" && cargo clean -q "${packages[@]}" 2>/dev/null || true)
 timings=()
 if [[ -n "${TIMINGS:-}" ]]; then timings=(--timings); fi
 # The memory of all rustc processes together, sampled every 0.2 s (cargo runs one per
@@ -57,7 +67,7 @@ if [[ -n "${TIMINGS:-}" ]]; then timings=(--timings); fi
 sample_rustc() {
     local peak=0 now
     while [[ -e "$root/building" ]]; do
-        now=$(ps -C rustc -o rss= 2>/dev/null | awk '{s += $1} END {print s + 0}')
+        now=$( (ps -C rustc -o rss= 2>/dev/null || true) | awk '{s += $1} END {print s + 0}')
         (( now > peak )) && peak=$now
         sleep 0.2
     done
@@ -68,7 +78,7 @@ sample_rustc &
 sampler=$!
 (cd "$crate" && /usr/bin/time -f "%e %U %S %M" -o "$root/build.time" cargo build -q "${timings[@]}")
 rm -f "$root/building"
-wait "$sampler"
+wait "$sampler" || true
 read -r build_s build_user build_sys build_kb < "$root/build.time"
 total_kb=$(cat "$root/rustc.peak")
 

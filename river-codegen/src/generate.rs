@@ -78,9 +78,9 @@ pub struct Generated {
     /// The file, as [`generate`] returns it.
     pub code: String,
     /// One line per name that is not what the schema's spelling suggests: properties,
-    /// services and procedures whose Rust names got a suffix because another one
-    /// converts to the same name (`fooBar` and `foo_bar` are both `foo_bar`). The wire
-    /// names are unchanged. Empty for most schemas.
+    /// enum values, services and procedures whose Rust names got a suffix because
+    /// another one converts to the same name (`fooBar` and `foo_bar` are both
+    /// `foo_bar`). The wire names are unchanged. Empty for most schemas.
     pub warnings: Vec<String>,
 }
 

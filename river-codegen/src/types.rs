@@ -45,8 +45,8 @@ pub struct TypeSet {
     pub handshake: Option<TokenStream>,
     /// The names of all items defined in the `types` module, sorted.
     pub type_names: Vec<String>,
-    /// One line per property whose Rust field name was changed to keep it apart from
-    /// another property's (the wire name stays), for warnings.
+    /// One line per property (or enum value) whose Rust field (or variant) name was
+    /// changed to keep it apart from another's (the wire name stays), for warnings.
     pub renamed_fields: Vec<String>,
     /// The items of `tokens`, placed per service (for crates of their own).
     pub(crate) split: crate::split::Split,
