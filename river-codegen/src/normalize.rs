@@ -40,30 +40,16 @@
 //!   `#[serde(rename)]` keeping the wire names, and reports them. (river-python calls
 //!   such a schema invalid; the reference serves it.)
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{json, Map, Value};
 
 use crate::diagnostic::{join, Diagnostic};
+pub use crate::names::{
+    type_name, NameRegistry, BIGINT_DEF, BYTES_DEF, DATE_DEF, SYNTHETIC_DEFS, VALUE_DEF,
+};
 use crate::shapes::{Anchor, NodeId, Place, ShapeKind, Shapes, Word};
-
-/// Synthetic definition replaced by `::river_runtime::Bytes` (`Uint8Array`).
-pub const BYTES_DEF: &str = "RiverRuntimeBytes";
-/// Synthetic definition replaced by `::river_runtime::Date` (`Date`).
-pub const DATE_DEF: &str = "RiverRuntimeDate";
-/// Synthetic definition replaced by `::river_runtime::BigInt` (`bigint`).
-pub const BIGINT_DEF: &str = "RiverRuntimeBigInt";
-/// Synthetic definition replaced by `::river_runtime::Value` (`Unknown`/`Any`).
-pub const VALUE_DEF: &str = "RiverRuntimeValue";
-
-/// The synthetic definitions and the runtime types that replace them.
-pub const SYNTHETIC_DEFS: [(&str, &str); 4] = [
-    (BYTES_DEF, "::river_runtime::Bytes"),
-    (DATE_DEF, "::river_runtime::Date"),
-    (BIGINT_DEF, "::river_runtime::BigInt"),
-    (VALUE_DEF, "::river_runtime::Value"),
-];
 
 /// Whether a payload is sent by the client (init, input) or by the server (output,
 /// errors, handshake metadata is treated as a response too).
@@ -73,88 +59,6 @@ pub enum Position {
     Request,
     /// Output, error extras, handshake metadata.
     Response,
-}
-
-/// The set of Rust type names in use, so that every generated name is unique after
-/// typify's casing.
-#[derive(Clone, Debug)]
-pub struct NameRegistry {
-    taken: BTreeSet<String>,
-}
-
-impl Default for NameRegistry {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl NameRegistry {
-    /// A registry with the synthetic definitions and `Self` already taken.
-    pub fn new() -> Self {
-        let mut taken: BTreeSet<String> =
-            SYNTHETIC_DEFS.iter().map(|(n, _)| n.to_string()).collect();
-        taken.insert("Self".to_string());
-        NameRegistry { taken }
-    }
-
-    /// Claims `base` (a name made by [`type_name`]), or `base2`, `base3`, … if taken.
-    pub fn claim(&mut self, base: &str) -> String {
-        let base = canonical(base);
-        if self.taken.insert(base.clone()) {
-            return base;
-        }
-        let mut n = 2u32;
-        loop {
-            let candidate = format!("{base}{n}");
-            if self.taken.insert(candidate.clone()) {
-                return candidate;
-            }
-            n += 1;
-        }
-    }
-
-    /// Whether `name` is taken.
-    pub fn is_taken(&self, name: &str) -> bool {
-        self.taken.contains(name)
-    }
-}
-
-/// Makes `s` a fixed point of typify's type-name sanitizer (heck `PascalCase`, an `X`
-/// prefix when it does not start with a letter).
-fn canonical(s: &str) -> String {
-    let mut out = s.to_upper_camel_case();
-    for _ in 0..4 {
-        if !out.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            out.insert(0, 'X');
-        }
-        let again = out.to_upper_camel_case();
-        if again == out {
-            break;
-        }
-        out = again;
-    }
-    out
-}
-
-/// An `UpperCamelCase` type name from schema words: `type_name(&["test", "add", "Init"])`
-/// is `TestAddInit`; non-alphanumeric characters separate words (`"first.inner"` gives
-/// `FirstInner`); a leading digit gets an `X` prefix, as typify does.
-pub fn type_name(parts: &[&str]) -> String {
-    let joined = parts
-        .iter()
-        .map(|p| {
-            p.chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = canonical(&joined);
-    if out.is_empty() {
-        "X".to_string()
-    } else {
-        out
-    }
 }
 
 /// The Rust field name typify 0.8 derives from a property name (its `sanitize` in snake

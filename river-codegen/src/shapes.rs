@@ -25,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use crate::normalize::{type_name, NameRegistry};
+use crate::names::{type_name, NameRegistry};
 
 /// Identifies one schema node during normalization.
 pub(crate) type NodeId = usize;

@@ -18,7 +18,8 @@ use syn::visit_mut::VisitMut;
 use typify::{TypeSpace, TypeSpaceImpl, TypeSpaceSettings};
 
 use crate::diagnostic::{join, Diagnostic};
-use crate::normalize::{self, type_name, Context, NameRegistry, Position, SYNTHETIC_DEFS};
+use crate::names::{type_name, NameRegistry, SYNTHETIC_DEFS};
+use crate::normalize::{self, Context, Position};
 use crate::schema::{Procedure, Schema};
 use crate::shapes::Shapes;
 

@@ -98,7 +98,8 @@ use crate::tls::ClientTls;
 use crate::validate::{ProcedureValidators, SchemaValidators, Validator};
 use crate::value::Value;
 
-use driver::{Command, ProcKind, StreamEvent};
+use driver::{Command, ProcKind};
+use queue::StreamEvent;
 use queue::{EventQueue, EventTx};
 
 /// Builds handshake metadata: encodes the user's value and re-reads it as a [`Value`].

@@ -121,6 +121,7 @@ mod io;
 mod session;
 mod shutdown;
 pub mod upgrade;
+mod websocket;
 
 pub use shutdown::ShutdownReport;
 pub use upgrade::{UpgradeRejection, UpgradeRequest};

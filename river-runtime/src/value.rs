@@ -220,6 +220,23 @@ pub(crate) fn float_to_i64(f: f64) -> Option<i64> {
     }
 }
 
+/// An integral float as a bigint (`BigInt(1e20)` is `100000000000000000000n`).
+pub(crate) fn bigint_from_f64(f: f64) -> Option<BigInt> {
+    if !f.is_finite() || f.fract() != 0.0 {
+        return None;
+    }
+    if let Some(i) = float_to_i64(f) {
+        return Some(BigInt::from(i));
+    }
+    // |f| ≥ 2^63: an exact integer mantissa times a power of two.
+    let bits = f.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i64 - 1075;
+    let mantissa = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
+    let shift = usize::try_from(exponent).ok()?;
+    let magnitude = num_bigint::BigInt::from(mantissa) << shift;
+    Some(BigInt(if f < 0.0 { -magnitude } else { magnitude }))
+}
+
 /// 2^53 − 1, JavaScript's `Number.MAX_SAFE_INTEGER`.
 pub(crate) const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
 

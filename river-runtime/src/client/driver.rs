@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::backoff::RetryBudget;
-use super::queue::EventTx;
+use super::queue::{EventTx, StreamEvent};
 use super::{ClientEvent, Config, Shared, StreamShared};
 use crate::codec::Codec;
 use crate::connect::ConnectRequest;
@@ -55,14 +55,6 @@ impl ProcKind {
             ControlFlags::OPEN | ControlFlags::CLOSED
         }
     }
-}
-
-/// What the driver tells a call's receiving half. Channel closure ends the call.
-pub(crate) enum StreamEvent {
-    /// A response payload (decoded by the receiver; non-Result payloads are skipped).
-    Item(Payload),
-    /// A protocol error (cancel, disconnect); the last event.
-    Error(ProtocolError),
 }
 
 /// What handles ask the driver to do.

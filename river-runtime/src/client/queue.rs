@@ -16,8 +16,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::driver::StreamEvent;
 use super::Shared;
+use crate::error::ProtocolError;
 use crate::message::Payload;
 
 struct State {
@@ -29,6 +29,14 @@ struct State {
     /// The driver found the queue full and waits for room.
     blocked: bool,
     waker: Option<Waker>,
+}
+
+/// What the driver tells a call's receiving half. Channel closure ends the call.
+pub(crate) enum StreamEvent {
+    /// A response payload (decoded by the receiver; non-Result payloads are skipped).
+    Item(Payload),
+    /// A protocol error (cancel, disconnect); the last event.
+    Error(ProtocolError),
 }
 
 /// A bounded queue of [`StreamEvent`]s.

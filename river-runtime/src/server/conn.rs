@@ -17,19 +17,17 @@ use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use super::io::ServerIo;
-use super::session::{new_session, Attach, AttachReply, Cmd, SessionEntry, SessionTask, Ws};
+use super::session::{new_session, Attach, AttachReply, Cmd, SessionEntry, SessionTask};
 use super::upgrade::{UpgradeRejection, UpgradeRequest};
+use super::websocket::{close_ws, close_ws_with, handshake_frame, Ws};
 use super::{Meta, ServerShared};
-use crate::error::Error;
-use crate::ids::generate_id;
 use crate::message::{
-    HandshakeErrorCode, HandshakeRequest, HandshakeResponse, HandshakeResponseTag, HandshakeStatus,
-    TransportMessage, ACCEPTED_PROTOCOL_VERSIONS,
+    HandshakeErrorCode, HandshakeRequest, HandshakeStatus, ACCEPTED_PROTOCOL_VERSIONS,
 };
 
 /// Accepts TCP connections until shutdown (the listener is dropped then, so new
@@ -79,54 +77,6 @@ fn ws_config(server: &ServerShared) -> WebSocketConfig {
         .write_buffer_size(0)
         .max_message_size(Some(max))
         .max_frame_size(Some(max))
-}
-
-/// Closes a WebSocket with code 1000 in the background.
-pub(crate) fn close_ws(ws: Ws) {
-    close_ws_with(ws, CloseCode::Normal, String::new());
-}
-
-/// Closes a WebSocket with `code` and `reason` in the background.
-pub(crate) fn close_ws_with(mut ws: Ws, code: CloseCode, reason: String) {
-    tokio::spawn(async move {
-        let _ = tokio::time::timeout(Duration::from_secs(1), async {
-            let _ = ws
-                .close(Some(CloseFrame {
-                    code,
-                    reason: reason.into(),
-                }))
-                .await;
-            while let Some(Ok(_)) = ws.next().await {}
-        })
-        .await;
-    });
-}
-
-/// Encodes a handshake response frame (seq 0, ack 0, flags 0, random stream id).
-pub(crate) fn handshake_frame(
-    server: &ServerShared,
-    to: &str,
-    status: HandshakeStatus,
-) -> Result<Bytes, Error> {
-    let codec = server.codec;
-    let payload = codec.encode(&HandshakeResponse {
-        kind: HandshakeResponseTag::HandshakeResp,
-        status,
-    })?;
-    let msg = TransportMessage {
-        id: generate_id(),
-        from: server.server_id.to_string(),
-        to: to.to_string(),
-        seq: 0,
-        ack: 0,
-        service_name: None,
-        procedure_name: None,
-        stream_id: generate_id(),
-        control_flags: crate::message::ControlFlags::NONE,
-        tracing: None,
-        payload,
-    };
-    Ok(Bytes::from(codec.encode_message(&msg)?))
 }
 
 /// Sends a handshake rejection, then closes.

@@ -13,10 +13,10 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 
 use super::upgrade::UpgradeRequest;
-use super::{conn, Context, CtxInner, Meta, ProcKind, RequestSink, ServerShared};
+use super::websocket::{close_ws, close_ws_with, handshake_frame, Ws};
+use super::{Context, CtxInner, Meta, ProcKind, RequestSink, ServerShared};
 use crate::codec::{Codec, PayloadMismatch};
 use crate::error::{InvalidRequestExtras, ProtocolError, ProtocolErrorCode, ValidationErrorEntry};
 use crate::message::{
@@ -25,9 +25,6 @@ use crate::message::{
 };
 use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
 use crate::validate::ValidationErrors;
-
-/// The server side of a WebSocket.
-pub(crate) type Ws = WebSocketStream<super::io::ServerIo>;
 
 /// Identifies one stream of a session: its id and a generation number, so that a late
 /// command for a finished stream never touches a newer stream with the same id.
@@ -490,7 +487,7 @@ impl SessionTask {
     /// Takes a new connection: handshake response, retransmission, heartbeat, watchdog.
     fn adopt(&mut self, ws: Ws) {
         if let Some(old) = self.conn.take() {
-            conn::close_ws(old);
+            close_ws(old);
         }
         self.outbox.clear();
         // Not accepted: the client resends them after the handshake.
@@ -500,10 +497,10 @@ impl SessionTask {
             ok: crate::message::True,
             session_id: self.shared.session_id.to_string(),
         };
-        match conn::handshake_frame(&self.server, &self.shared.client_id, status) {
+        match handshake_frame(&self.server, &self.shared.client_id, status) {
             Ok(frame) => self.outbox.push(frame),
             Err(_) => {
-                conn::close_ws(ws);
+                close_ws(ws);
                 self.destroy();
                 return;
             }
@@ -521,7 +518,7 @@ impl SessionTask {
     /// The connection is gone; the session waits for a reconnect until the grace period ends.
     fn connection_lost(&mut self) {
         if let Some(ws) = self.conn.take() {
-            conn::close_ws(ws);
+            close_ws(ws);
         }
         self.outbox.clear();
         self.backlog.clear();
@@ -559,7 +556,7 @@ impl SessionTask {
                 "message too big (limit {} bytes)",
                 self.server.options.max_frame_size
             );
-            conn::close_ws_with(ws, CloseCode::Size, reason);
+            close_ws_with(ws, CloseCode::Size, reason);
         }
         self.destroy();
     }
@@ -603,7 +600,7 @@ impl SessionTask {
         self.outbox.clear();
         self.heartbeat = None;
         if let Some(ws) = self.conn.take() {
-            conn::close_ws(ws);
+            close_ws(ws);
         }
         // Hand pending reconnects back to their connection tasks.
         self.rx.close();

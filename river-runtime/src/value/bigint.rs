@@ -8,6 +8,7 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::bigint_from_f64;
 use super::ext::{self, ExtValue};
 use super::js::{JsPrim, MarkerKey};
 
@@ -143,23 +144,6 @@ fn parse_js_bigint(s: &str) -> Option<BigInt> {
     }
     let magnitude = num_bigint::BigInt::parse_bytes(digits, radix)?;
     Some(BigInt(if negative { -magnitude } else { magnitude }))
-}
-
-/// An integral float as a bigint (`BigInt(1e20)` is `100000000000000000000n`).
-pub(crate) fn bigint_from_f64(f: f64) -> Option<BigInt> {
-    if !f.is_finite() || f.fract() != 0.0 {
-        return None;
-    }
-    if let Some(i) = super::float_to_i64(f) {
-        return Some(BigInt::from(i));
-    }
-    // |f| ≥ 2^63: an exact integer mantissa times a power of two.
-    let bits = f.to_bits();
-    let exponent = ((bits >> 52) & 0x7ff) as i64 - 1075;
-    let mantissa = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
-    let shift = usize::try_from(exponent).ok()?;
-    let magnitude = num_bigint::BigInt::from(mantissa) << shift;
-    Some(BigInt(if f < 0.0 { -magnitude } else { magnitude }))
 }
 
 /// `BigInt(x)` of a `$b` value.

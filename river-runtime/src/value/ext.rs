@@ -174,7 +174,7 @@ pub(crate) fn decode_bigint_body(data: &[u8]) -> Result<BigInt, String> {
                 take::<8>(rest).map(|(b, r)| (f64::from_be_bytes(b), r))
             }
             .ok_or(TRUNCATED)?;
-            let v = super::bigint::bigint_from_f64(f)
+            let v = super::bigint_from_f64(f)
                 .ok_or_else(|| format!("the number {f} cannot be converted to a BigInt"))?;
             (v, r)
         }
