@@ -21,13 +21,16 @@
 pub mod builder;
 mod client;
 pub mod crate_dir;
+mod crate_paths;
 mod doc_text;
+mod error_types;
 mod format;
 pub mod generate;
 mod server;
 mod split;
 mod tidy;
 mod timings;
+mod typify_names;
 mod validators;
 
 pub mod diagnostic;

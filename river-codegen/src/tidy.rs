@@ -244,7 +244,7 @@ impl VisitMut for ItemFixer<'_> {
 
     /// Placeholders in `Display` and `FromStr` (and anywhere else) are their values.
     fn visit_lit_str_mut(&mut self, lit: &mut syn::LitStr) {
-        if let Some(wire) = crate::normalize::placeholder_value(&lit.value()) {
+        if let Some(wire) = crate::typify_names::placeholder_value(&lit.value()) {
             *lit = syn::LitStr::new(&wire, lit.span());
         }
     }
@@ -252,7 +252,7 @@ impl VisitMut for ItemFixer<'_> {
 
 /// Puts back the values of the variants of `e` whose `#[serde(rename)]` is a placeholder
 /// of the normalizer (its values collide as typify names them, see
-/// [`crate::normalize::placeholder`]) and names those variants as typify would have,
+/// [`crate::typify_names::placeholder`]) and names those variants as typify would have,
 /// distinct (`AB`, `AB2`, …). Among the values sharing a name, the one spelled like the
 /// name keeps it first, then the others in schema order; a suffix is a number (`_2`
 /// after a digit: `V1_2`), skipping names in use. Every variant keeps its value with
@@ -268,7 +268,7 @@ fn restore_placeholder_values(
         .map(|v| {
             let unit = matches!(v.fields, syn::Fields::Unit);
             let rename = serde_rename(&v.attrs).filter(|_| unit)?;
-            crate::normalize::placeholder_value(&rename)
+            crate::typify_names::placeholder_value(&rename)
         })
         .collect();
     if wires.iter().all(Option::is_none) {
@@ -285,7 +285,7 @@ fn restore_placeholder_values(
     let mut by_name: BTreeMap<String, Vec<(usize, &str)>> = BTreeMap::new();
     for (i, w) in wires.iter().enumerate() {
         if let Some(w) = w {
-            let mut name = crate::normalize::typify_variant_ident(w);
+            let mut name = crate::typify_names::typify_variant_ident(w);
             if syn::parse_str::<Ident>(&name).is_err() {
                 // Not expected (typify's names are identifiers), but no panic.
                 name = "X".to_string();
@@ -561,7 +561,7 @@ fn document_variant(variant: &mut syn::Variant) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::placeholder;
+    use crate::typify_names::placeholder;
 
     #[test]
     fn placeholder_values_are_restored_and_their_variants_named_apart() {

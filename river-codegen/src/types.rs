@@ -11,13 +11,17 @@ use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use indexmap::IndexMap;
-use proc_macro2::{Group, Ident, Literal, Punct, Spacing, TokenStream, TokenTree};
-use quote::{format_ident, quote, ToTokens};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
 use serde_json::Value;
-use syn::visit_mut::VisitMut;
 use typify::{TypeSpace, TypeSpaceImpl, TypeSpaceSettings};
 
+use crate::crate_paths::outside;
+pub use crate::crate_paths::rewrite_crate_paths;
 use crate::diagnostic::{join, Diagnostic};
+use crate::error_types::{
+    collect_error_members, doc_attrs, error_enum_tokens, literal_codes, ErrorEnum, ErrorVariant,
+};
 use crate::names::{type_name, NameRegistry, SYNTHETIC_DEFS};
 use crate::normalize::{self, Context, Position};
 use crate::schema::{Procedure, Schema};
@@ -101,20 +105,6 @@ struct Plan<'a> {
     input: Option<String>,
     output: String,
     error: String,
-}
-
-struct ErrorVariant {
-    code: String,
-    ident: Ident,
-    doc: Option<String>,
-    /// The extras payload (a [`Job`] index) and whether extras are required.
-    extras: Option<(usize, bool)>,
-}
-
-struct ErrorEnum {
-    name: String,
-    doc: String,
-    variants: Vec<ErrorVariant>,
 }
 
 /// A normalized payload waiting for typify.
@@ -554,222 +544,6 @@ fn guarded<T>(path: &str, f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
             .unwrap_or_else(|| "unknown panic".to_string());
         Diagnostic::new(path, format!("typify failed on this schema: {msg}"))
     })
-}
-
-/// The members of an `errors` union, nested unions flattened; `{"not":{}}` has none.
-fn collect_error_members(
-    errors: &Value,
-    path: &str,
-    out: &mut Vec<(String, Value)>,
-) -> Result<(), Diagnostic> {
-    let Some(obj) = errors.as_object() else {
-        return match errors {
-            Value::Bool(false) => Ok(()),
-            _ => Err(Diagnostic::new(
-                path,
-                "`errors` must be a JSON schema object",
-            )),
-        };
-    };
-    if let Some(members) = obj.get("anyOf").or_else(|| obj.get("oneOf")) {
-        let key = if obj.contains_key("anyOf") {
-            "anyOf"
-        } else {
-            "oneOf"
-        };
-        let members = members
-            .as_array()
-            .ok_or_else(|| Diagnostic::new(join(path, key), "must be an array"))?;
-        for (i, m) in members.iter().enumerate() {
-            collect_error_members(m, &join(&join(path, key), &i.to_string()), out)?;
-        }
-        return Ok(());
-    }
-    if obj.contains_key("not") || obj.is_empty() {
-        return Ok(());
-    }
-    out.push((path.to_string(), errors.clone()));
-    Ok(())
-}
-
-/// The codes of an error variant's `code` schema: a `const`, an `enum` of strings, or a
-/// union of those.
-fn literal_codes(schema: &Value) -> Option<Vec<String>> {
-    if let Some(Value::String(c)) = schema.get("const") {
-        return Some(vec![c.clone()]);
-    }
-    if let Some(Value::Array(values)) = schema.get("enum") {
-        return values
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect();
-    }
-    if let Some(Value::Array(members)) = schema.get("anyOf").or_else(|| schema.get("oneOf")) {
-        let mut out = Vec::new();
-        for m in members {
-            out.extend(literal_codes(m)?);
-        }
-        return Some(out);
-    }
-    None
-}
-
-/// Rewrites type tokens for use outside the `types` module (serde paths only).
-fn outside(ty: &TokenStream) -> TokenStream {
-    rewrite_crate_paths(ty.clone())
-}
-
-/// Rewrites type tokens for use inside the `types` module: `types::X` → `X`.
-fn inside(ty: &TokenStream) -> TokenStream {
-    let ty = rewrite_crate_paths(ty.clone());
-    match syn::parse2::<syn::Type>(ty.clone()) {
-        Ok(mut parsed) => {
-            StripTypesMod.visit_type_mut(&mut parsed);
-            parsed.into_token_stream()
-        }
-        Err(_) => ty,
-    }
-}
-
-struct StripTypesMod;
-
-impl VisitMut for StripTypesMod {
-    fn visit_path_mut(&mut self, path: &mut syn::Path) {
-        if path.leading_colon.is_none()
-            && path.segments.len() > 1
-            && path.segments[0].ident == "types"
-        {
-            let rest: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> =
-                path.segments.iter().skip(1).cloned().collect();
-            path.segments = rest;
-        }
-        syn::visit_mut::visit_path_mut(self, path);
-    }
-}
-
-/// Keywords after which `::serde` starts a path (as opposed to continuing one, as in
-/// `a::serde`).
-const PATH_START_KEYWORDS: &[&str] = &[
-    "impl", "for", "as", "dyn", "where", "in", "mut", "ref", "return", "let", "const", "static",
-    "type", "pub", "use", "move", "else", "match", "if", "while", "unsafe", "fn", "struct", "enum",
-    "trait", "mod", "box", "break",
-];
-
-/// Rewrites absolute `::serde…`/`::serde_json…` paths (also inside attributes, macro
-/// arguments and serde path strings) to `::river_runtime::__private::…`.
-pub fn rewrite_crate_paths(ts: TokenStream) -> TokenStream {
-    let tokens: Vec<TokenTree> = ts.into_iter().collect();
-    let mut out: Vec<TokenTree> = Vec::with_capacity(tokens.len());
-    let mut i = 0;
-    while i < tokens.len() {
-        let is_leading = match (tokens.get(i), tokens.get(i + 1), tokens.get(i + 2)) {
-            (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)), Some(TokenTree::Ident(id)))
-                if a.as_char() == ':'
-                    && a.spacing() == Spacing::Joint
-                    && b.as_char() == ':'
-                    && (id == "serde" || id == "serde_json") =>
-            {
-                match out.last() {
-                    Some(TokenTree::Ident(prev)) => {
-                        PATH_START_KEYWORDS.contains(&prev.to_string().as_str())
-                    }
-                    _ => true,
-                }
-            }
-            _ => false,
-        };
-        if is_leading {
-            let span = tokens[i].span();
-            let prefix: TokenStream = quote!(::river_runtime::__private);
-            out.extend(prefix.into_iter().map(|mut t| {
-                t.set_span(span);
-                t
-            }));
-            // Keep the `::` before `serde`.
-            out.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
-            out.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
-            i += 2;
-            continue;
-        }
-        match &tokens[i] {
-            TokenTree::Group(g) => {
-                let mut ng = Group::new(g.delimiter(), rewrite_crate_paths(g.stream()));
-                ng.set_span(g.span());
-                out.push(TokenTree::Group(ng));
-            }
-            TokenTree::Literal(lit) => {
-                let s = lit.to_string();
-                let rewritten = (s.starts_with("\"::serde_json::") || s.starts_with("\"::serde::"))
-                    .then(|| {
-                        let inner = &s[1..s.len() - 1];
-                        Literal::string(&format!("::river_runtime::__private{inner}"))
-                    });
-                match rewritten {
-                    Some(mut l) => {
-                        l.set_span(lit.span());
-                        out.push(TokenTree::Literal(l));
-                    }
-                    None => out.push(tokens[i].clone()),
-                }
-            }
-            t => out.push(t.clone()),
-        }
-        i += 1;
-    }
-    out.into_iter().collect()
-}
-
-fn doc_attrs(doc: &str) -> TokenStream {
-    let lines = doc.lines().map(|l| {
-        let l = if l.is_empty() {
-            String::new()
-        } else {
-            format!(" {l}")
-        };
-        quote!(#[doc = #l])
-    });
-    quote!(#(#lines)*)
-}
-
-/// A procedure's error type: a `::river_runtime::service_error!` enum when the schema
-/// declares codes, else an alias of the shared `::river_runtime::UndeclaredError`.
-fn error_enum_tokens(e: &ErrorEnum, idents: &[TokenStream]) -> TokenStream {
-    let name = format_ident!("{}", e.name);
-    let doc = doc_attrs(&e.doc);
-    if e.variants.is_empty() {
-        return quote! {
-            #doc
-            pub type #name = ::river_runtime::UndeclaredError;
-        };
-    }
-    let variants = e.variants.iter().map(|v| {
-        let ident = &v.ident;
-        let code = &v.code;
-        let vdoc = doc_attrs(&match &v.doc {
-            Some(d) => format!("`{code}`: {d}"),
-            None => format!("`{code}`"),
-        });
-        let extras = match v.extras {
-            None => TokenStream::new(),
-            Some((job, required)) => {
-                let ty = idents.get(job).map(inside).unwrap_or_default();
-                if required {
-                    quote!({ extras: #ty })
-                } else {
-                    quote!({ extras?: #ty })
-                }
-            }
-        };
-        quote!(#vdoc #ident = #code #extras)
-    });
-    quote! {
-        ::river_runtime::service_error! {
-            #doc
-            pub enum #name {
-                #(#variants,)*
-            }
-        }
-    }
 }
 
 #[cfg(test)]
