@@ -1,0 +1,133 @@
+//! A handler's view of its call: [`Context`] (ids, metadata, cancellation).
+
+use super::*;
+
+pub(super) const RES_CLOSED: u8 = 1;
+pub(super) const RES_DROPPED: u8 = 2;
+pub(super) const HANDLER_DONE: u8 = 4;
+pub(super) const CANCEL_SENT: u8 = 8;
+
+/// Per-call state shared by the handler (through [`Context`] and [`Responses`]) and the
+/// session task.
+pub(crate) struct CtxInner {
+    pub(super) session: Arc<SessionShared>,
+    pub(super) stream: StreamRef,
+    pub(super) done: AtomicBool,
+    pub(super) notify: Notify,
+    pub(super) res_flags: AtomicU8,
+}
+
+impl CtxInner {
+    /// Marks the call over and wakes every waiter (called by the session task).
+    pub(crate) fn finish(&self) {
+        self.done.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub(super) fn is_done(&self) -> bool {
+        self.done.load(Ordering::SeqCst)
+    }
+
+    pub(super) async fn wait_done(&self) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_done() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    pub(super) fn send(&self, cmd: Cmd) -> Result<(), Error> {
+        self.session
+            .tx
+            .send(cmd)
+            .map_err(|_| Error::closed("session is closed"))
+    }
+}
+
+/// What a handler knows about its call.
+#[derive(Clone)]
+pub struct Context {
+    pub(super) inner: Arc<CtxInner>,
+}
+
+impl Context {
+    pub(crate) fn new(session: Arc<SessionShared>, stream: StreamRef) -> Self {
+        Context {
+            inner: Arc::new(CtxInner {
+                session,
+                stream,
+                done: AtomicBool::new(false),
+                notify: Notify::new(),
+                res_flags: AtomicU8::new(0),
+            }),
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<CtxInner> {
+        &self.inner
+    }
+
+    pub(super) fn codec(&self) -> Codec {
+        self.inner.session.codec
+    }
+
+    /// The calling client's id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.session.client_id
+    }
+    /// The session id.
+    pub fn session_id(&self) -> &str {
+        &self.inner.session.session_id
+    }
+    /// The stream id of this call.
+    pub fn stream_id(&self) -> &str {
+        &self.inner.stream.id
+    }
+    /// The parsed handshake metadata (as the validator returned it), if it is a `T`.
+    /// Reflects re-handshakes.
+    pub fn metadata<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let meta = match self.inner.session.metadata.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        meta.and_then(|m| m.downcast::<T>().ok())
+    }
+    /// Cancels the call from the server: sends `CANCEL` (flag 4) with `message` and
+    /// closes both halves. Idempotent.
+    pub fn cancel(&self, message: impl Into<String>) {
+        if self.inner.is_done() {
+            return;
+        }
+        if self.inner.res_flags.fetch_or(CANCEL_SENT, Ordering::SeqCst) & CANCEL_SENT != 0 {
+            return;
+        }
+        let _ = self.inner.send(Cmd::Cancel {
+            stream: self.inner.stream.clone(),
+            error: ProtocolError::new(ProtocolErrorCode::Cancel, message),
+        });
+    }
+    /// Whether the call is over (both halves closed, cancelled, or the session lost).
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.is_done()
+    }
+    /// Resolves when the call is over (the reference's `ctx.signal`).
+    pub fn cancelled(&self) -> impl Future<Output = ()> + Send + 'static {
+        let inner = self.inner.clone();
+        async move { inner.wait_done().await }
+    }
+    /// The HTTP upgrade request of the session's current connection: headers (for
+    /// example `authorization`), path and the peer's address. After a transparent
+    /// reconnect this is the request of the new connection.
+    pub fn upgrade_request(&self) -> Arc<UpgradeRequest> {
+        self.inner.session.current_request()
+    }
+    /// Asks the client to re-handshake (sends `REHANDSHAKE_REQ`). Does nothing when the
+    /// server has no [`HandshakeValidator`].
+    pub fn request_rehandshake(&self) {
+        let _ = self.inner.send(Cmd::Rehandshake);
+    }
+}
