@@ -1,6 +1,9 @@
 //! The client's driver task: owns the session (seq/ack, send buffer, stream table), the
 //! WebSocket of the current connection, and every timer (connect and handshake timeouts,
 //! backoff, watchdog, grace period, budget restoration).
+//!
+//! Over 600 lines on purpose: it is one task's state machine, one `select!` loop over
+//! one struct's `&mut self`, and reading the loop and its handlers in order is the point.
 
 use std::collections::HashMap;
 use std::future::Future;

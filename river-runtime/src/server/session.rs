@@ -1,5 +1,8 @@
 //! The per-session task of the server: connection, bookkeeping, stream table,
 //! tombstones, timers.
+//!
+//! Over 600 lines on purpose: it is one task's state machine (the dispatch of §13 of the
+//! reference over one struct's `&mut self`), best read in order in one place.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
