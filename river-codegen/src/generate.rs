@@ -2,7 +2,7 @@
 //! `server` modules, formatting and the `@generated` header.
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::quote;
 
 use crate::diagnostic::Diagnostic;
 use crate::plan::Plan;
@@ -261,7 +261,12 @@ fn service_crates(
             feature: None,
             text: String::new(),
         },
-        split.top,
+        // typify's `use …::serde;` goes: every part gets its own (see `format_parts`).
+        split
+            .top
+            .into_iter()
+            .filter(|i| !matches!(i, syn::Item::Use(_)))
+            .collect(),
     )];
     let mut by_service: std::collections::HashMap<String, crate::split::ServiceItems> = split
         .services
@@ -304,26 +309,19 @@ fn format_parts(parts: Vec<(Part, Vec<syn::Item>)>) -> Vec<Part> {
         .into_iter()
         .map(|(mut part, items)| {
             // Built as syn items, not re-parsed from tokens (a third of the schema's code).
-            // The shared part has typify's own `use …::serde;` among its items.
-            let has_serde = items.iter().any(|i| {
-                matches!(i, syn::Item::Use(u) if u.to_token_stream().to_string().ends_with("serde ;"))
-            });
-            let serde = if has_serde {
-                TokenStream::new()
-            } else {
-                quote!(use ::river_runtime::__private::serde;)
-            };
             let mut module: syn::ItemMod = syn::parse_quote! {
                 #[rustfmt::skip]
                 #[allow(dead_code, unused_imports, clippy::enum_variant_names)]
                 mod types {
-                    #serde
+                    use ::river_runtime::__private::serde;
                 }
             };
             if let Some((_, content)) = &mut module.content {
                 content.extend(items);
             }
-            let mut file: syn::File = syn::parse_quote!(pub use self::types::*;);
+            let mut file: syn::File = syn::parse_quote!(
+                pub use self::types::*;
+            );
             file.items.push(syn::Item::Mod(module));
             part.text = crate::format::format_file(file);
             part

@@ -229,16 +229,24 @@ fn part_package(o: &CrateOptions, part: &Part) -> String {
     format!("{}-{}", o.name, part.module.replace('_', "-"))
 }
 
-fn part_cargo_toml(o: &CrateOptions, part: &Part) -> String {
-    let runtime = match &o.runtime {
+/// The `river-runtime = …` value of a manifest `up` directories below the crate's own.
+fn runtime_dep(o: &CrateOptions, up: usize) -> String {
+    match &o.runtime {
         RuntimeDependency::Version(v) => format!("{{ version = {} }}", toml_string(v)),
-        RuntimeDependency::Path(p) if std::path::Path::new(p).is_absolute() => {
+        RuntimeDependency::Path(p) if up == 0 || std::path::Path::new(p).is_absolute() => {
             format!("{{ path = {} }}", toml_string(p))
         }
         RuntimeDependency::Path(p) => {
-            format!("{{ path = {} }}", toml_string(&format!("../../{p}")))
+            format!(
+                "{{ path = {} }}",
+                toml_string(&format!("{}{p}", "../".repeat(up)))
+            )
         }
-    };
+    }
+}
+
+fn part_cargo_toml(o: &CrateOptions, part: &Part) -> String {
+    let runtime = runtime_dep(o, 2);
     let what = match &part.service {
         Some(s) => format!("The types of the `{s}` service of {}", o.schema_file),
         None => format!("The types that services of {} share", o.schema_file),
@@ -309,10 +317,7 @@ fn toml_string(s: &str) -> String {
 }
 
 fn cargo_toml(o: &CrateOptions, parts: &[Part]) -> String {
-    let runtime = match &o.runtime {
-        RuntimeDependency::Version(v) => format!("{{ version = {} }}", toml_string(v)),
-        RuntimeDependency::Path(p) => format!("{{ path = {} }}", toml_string(p)),
-    };
+    let runtime = runtime_dep(o, 0);
     let text = format!(
         "# {header}\n\
          # Regenerate with `river-codegen generate {schema} --crate <this directory>`.\n\
