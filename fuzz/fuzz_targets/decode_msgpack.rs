@@ -1,10 +1,12 @@
-//! msgpack codec: `Codec::decode_message` on arbitrary bytes; whatever decodes must
-//! re-encode to a frame that decodes to the same message, and payloads decoded as
-//! `river_runtime::Value` must re-encode stably.
+//! cargo-fuzz target `decode_msgpack`: see `river_fuzz_harness::targets::decode_msgpack`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+use libfuzzer_sys::{fuzz_target, Corpus};
 
-fuzz_target!(|data: &[u8]| {
-    river_fuzz::codec::check(river_runtime::Codec::Msgpack, data);
+fuzz_target!(|data: &[u8]| -> Corpus {
+    if river_fuzz_harness::targets::decode_msgpack(data) {
+        Corpus::Keep
+    } else {
+        Corpus::Reject
+    }
 });

@@ -1,11 +1,12 @@
-//! The server's connection and session state machine: a fresh server (one procedure of
-//! each kind) per input, fed structure-aware sequences of handshakes, River frames, raw
-//! binary/text messages, pings, reconnects and timer waits over loopback WebSockets.
-//! Fails on any panic (even in a spawned task) and on a hang.
+//! cargo-fuzz target `server_frames`: see `river_fuzz_harness::targets::server_frames`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+use libfuzzer_sys::{fuzz_target, Corpus};
 
-fuzz_target!(|scenario: river_fuzz::server::Scenario| {
-    river_fuzz::server::run(&scenario);
+fuzz_target!(|data: &[u8]| -> Corpus {
+    if river_fuzz_harness::targets::server_frames(data) {
+        Corpus::Keep
+    } else {
+        Corpus::Reject
+    }
 });

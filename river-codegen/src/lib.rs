@@ -38,6 +38,7 @@ pub mod names;
 pub mod normalize;
 pub mod package;
 mod plan;
+mod recursion;
 pub mod schema;
 pub mod shapes;
 pub mod synth;

@@ -123,7 +123,23 @@ pub fn normalize(
         out: Normalized::default(),
     };
     n.plan(schema, &scan);
-    let root = if scan.refs.contains("#") && !n.hoisted_ids.values().any(|v| v == ctx.name) {
+    // A root that is only a `$ref` to one of its own definitions gave that definition the
+    // payload's name (see `plan`): `#` then means that definition, not a hoisted copy of
+    // the root (which would be a reference to itself).
+    let root_is_a_def = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| n.refs.get(r))
+        .is_some_and(|name| name == ctx.name);
+    if root_is_a_def {
+        n.refs
+            .entry("#".to_string())
+            .or_insert_with(|| ctx.name.to_string());
+    }
+    let root = if scan.refs.contains("#")
+        && !root_is_a_def
+        && !n.hoisted_ids.values().any(|v| v == ctx.name)
+    {
         // The root refers to itself with `#` but has no `$id`: hoist it.
         n.refs
             .entry("#".to_string())
@@ -797,6 +813,21 @@ mod tests {
         // An unreferenced `$id` stays inline.
         let n = run(json!({"$id":"Foo","type":"string"}), Position::Request).unwrap();
         assert_eq!(n.root, json!({"type":"string"}));
+    }
+
+    /// Found by river-codegen/tests/normalize_properties.rs: a root that is a `$ref` to one
+    /// of its definitions, with `#` used elsewhere, became a definition of itself.
+    #[test]
+    fn hash_means_the_definition_a_ref_root_names() {
+        let n = run(
+            json!({"$defs":{"A":{"type":"string"},"B":{"type":"object","properties":{"p":{"$ref":"#"}}}},"$ref":"#/$defs/A"}),
+            Position::Request,
+        )
+        .unwrap();
+        assert_eq!(n.root, ref_to("SvcProcInit"));
+        let defs: Vec<(&str, &Value)> =
+            n.definitions.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        assert_eq!(defs, vec![("SvcProcInit", &json!({"type": "string"}))]);
     }
 
     #[test]

@@ -413,6 +413,31 @@ impl Generator {
             self.open_empty.extend(n.open_empty_structs.iter().cloned());
             self.titles.extend(n.titles.iter().cloned());
         }
+        let mut checked: Vec<crate::recursion::Def<'_>> = shared
+            .definitions
+            .iter()
+            .map(|(name, schema)| crate::recursion::Def {
+                name,
+                schema,
+                path: "",
+            })
+            .collect();
+        for job in &jobs {
+            checked.extend(job.normalized.definitions.iter().map(|(name, schema)| {
+                crate::recursion::Def {
+                    name,
+                    schema,
+                    path: &job.path,
+                }
+            }));
+            checked.push(crate::recursion::Def {
+                name: &job.name,
+                schema: &job.normalized.root,
+                path: &job.path,
+            });
+        }
+        crate::recursion::check_intersections(&checked)?;
+        drop(checked);
         let space = &mut self.space;
         if !defs.is_empty() {
             guarded("", || space.add_ref_types(defs))?
