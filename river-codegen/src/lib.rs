@@ -17,6 +17,23 @@
 //!
 //! Use it from a build script with [`configure()`], from other tools with
 //! [`generate()`], or from the command line (`river-codegen generate`).
+//!
+//! # A tour
+//!
+//! - Entry points: [`generate()`] with [`Options`] (one file, as a string);
+//!   [`generate_crate`] with [`CrateOptions`] (a whole crate, written or checked by
+//!   [`crate_dir`]); [`Builder`] for `build.rs`.
+//! - What goes wrong: [`diagnostic::Diagnostic`] (a path in the schema document and a
+//!   message) inside [`Error`]; warnings (renamed identifiers) come back from
+//!   [`generate_with_warnings`].
+//! - The pipeline, in order: [`schema::parse_schema`] reads the document;
+//!   [`normalize::normalize`] turns each TypeBox payload into what typify accepts;
+//!   [`shapes`] interns structurally identical shapes; [`types::generate_types`] runs
+//!   typify over all of them at once; then the client and server emitters and the
+//!   formatter (private modules) produce the file. ARCHITECTURE.md in the repository
+//!   walks through every stage.
+//! - Tools: [`synth`] writes synthetic schemas of any size for benchmarks; [`names`]
+//!   holds the rules that turn schema names into Rust identifiers.
 
 pub mod builder;
 mod client;

@@ -3,7 +3,7 @@
 //!
 //! The normalizer ([`crate::normalize`]) works bottom-up: it hands each schema that becomes
 //! a named Rust type below a payload's root (objects, unions, string enums,
-//! intersections, `Never`) to [`Shapes::intern`] after its children were interned, so
+//! intersections, `Never`) to `Shapes::intern` after its children were interned, so
 //! the node's key (its normalized JSON without a title, children replaced by `$ref`s) is
 //! equal exactly when the shapes are. The first occurrence becomes a definition under a
 //! placeholder name; later ones refer to it.
