@@ -34,8 +34,9 @@ target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 target_dir="${target_dir:-target}"
 if [[ "$PROFILE" == release ]]; then bin_dir="$target_dir/release"; else bin_dir="$target_dir/debug"; fi
-echo "== interop: building interop-server, interop-client and test-certs ($PROFILE)"
-cargo build --profile "$PROFILE" -p interop-server -p interop-client -p test-certs || exit 1
+echo "== interop: building interop-server, interop-client (with --otel) and test-certs ($PROFILE)"
+cargo build --profile "$PROFILE" -p interop-server -p interop-client -p test-certs \
+  --features interop-server/otel,interop-client/otel || exit 1
 SERVER="$bin_dir/interop-server"
 CLIENT="$bin_dir/interop-client"
 
@@ -157,6 +158,25 @@ for codec in $CODECS; do
   stop_server "$plain_pid" "interop-server --codec $codec --tls-cert"
   stop_server "$hs_pid" "interop-server --codec $codec --handshake --tls-cert"
 done
+
+# Trace propagation between the two processes: both sides run an OpenTelemetry SDK; every
+# call the runner makes must reach the server as a continuation of the client's trace.
+echo "== interop: msgpack with --otel on both sides"
+start_server "otel" --codec msgpack --otel || exit 1
+otel_pid=$SERVER_PID otel_port=$SERVER_PORT
+"$CLIENT" --codec msgpack --otel --url "ws://127.0.0.1:$otel_port" \
+  >"$tmp/runner-otel.log" 2>"$tmp/runner-otel.err"
+rc=$?
+stop_server "$otel_pid" "interop-server --otel"
+otel_client="$(grep -o 'otel: .*' "$tmp/runner-otel.err" | tail -1)"
+otel_server="$(grep -o 'otel: .*' "$tmp/otel.err" | tail -1)"
+continued="$(sed -n 's/.*server spans, \([0-9]*\) continued a remote trace/\1/p' <<<"$otel_server")"
+otel_line="$(tail -1 "$tmp/runner-otel.log")"
+if [[ $rc -ne 0 || -z "$continued" || "$continued" -eq 0 ]]; then
+  echo "FAIL runner msgpack --otel: \"$otel_line\" (exit $rc); client \"$otel_client\"; server \"$otel_server\"" >&2
+  failures=$((failures + 1))
+fi
+summary+=("runner msgpack --otel: $otel_line; client $otel_client; server $otel_server")
 
 echo "== interop summary ($((SECONDS - start_time)) s)"
 for line in "${summary[@]}"; do

@@ -106,6 +106,7 @@ use crate::error::{Error, ProtocolError, ProtocolErrorCode, RiverError, ServiceE
 use crate::ids::generate_id;
 use crate::message::{ErrorPayload, HandshakeErrorCode, Payload};
 use crate::options::ClientOptions;
+use crate::telemetry::{self, CallTelemetry, Outcome};
 use crate::tls::ClientTls;
 use crate::validate::{ProcedureValidators, SchemaValidators, Validator};
 use crate::value::Value;

@@ -238,8 +238,20 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Observability
+//!
+//! Every call has a `tracing` span on each side (`river.client` / `river.server`, with
+//! the reference's OpenTelemetry span names and attributes), sessions and connections
+//! emit lifecycle events, and two features add W3C trace propagation and metrics. The
+//! [`telemetry`] module lists the spans, fields, events and metric series.
+//!
 //! # Features
 //!
+//! - `opentelemetry`: stream-open frames carry the call span's W3C trace context
+//!   (through `tracing-opentelemetry`), and the server's span continues the caller's
+//!   trace, as with the reference.
+//! - `metrics`: call, session, stream, reconnect, frame and byte metrics through the
+//!   `metrics` facade.
 //! - `native-roots`: trust the platform's certificate store for `wss://` too.
 //! - `axum`: `river_runtime::axum`, River at a route of an axum `Router`.
 //! - `unstable-internals`: makes the wire internals public (the frame model `message`,
@@ -295,6 +307,7 @@ pub mod options;
 pub mod server;
 pub mod service_error;
 internal_mod! { mod session; }
+pub mod telemetry;
 pub mod tls;
 mod transport;
 pub mod validate;

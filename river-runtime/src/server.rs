@@ -165,6 +165,7 @@ use crate::codec::{Codec, PayloadMismatch};
 use crate::error::{Error, ProtocolError, ProtocolErrorCode};
 use crate::message::{HandshakeErrorCode, Payload};
 use crate::options::ServerOptions;
+use crate::telemetry::{CallTelemetry, Outcome, Received};
 use crate::validate::{SchemaError, ValidationErrors, ValidationIssue, Validator};
 use crate::value::Value;
 

@@ -131,6 +131,16 @@ fn round_trip_frame(codec: Codec, m: &TransportMessage) -> Result<TransportMessa
         .map_err(|e| TestCaseError::fail(format!("decode: {e}")))
 }
 
+fn has_tag_key(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| k == "$t" || k == "$b" || has_tag_key(v)),
+        Value::Array(items) => items.iter().any(has_tag_key),
+        _ => false,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -166,7 +176,12 @@ proptest! {
             prop_assert!(json);
             return Ok(());
         };
-        let once: Value = codec.decode(&first).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let Ok(once) = codec.decode::<Value>(&first) else {
+            // Over JSON an object with a `$t` or `$b` key is read as bytes or a bigint,
+            // and fails when its value is not one (the reference's reviver throws too).
+            prop_assert!(json && has_tag_key(&v), "{v:?} does not decode");
+            return Ok(());
+        };
         let twice = round_trip_value(codec, &once)?;
         prop_assert_eq!(twice, once);
     }

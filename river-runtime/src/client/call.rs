@@ -17,6 +17,8 @@ pub(crate) struct StreamShared {
 
 pub(super) struct OpenCall {
     pub(super) handle: CallHandle,
+    /// The call's span and metrics; taken by its [`CallRx`].
+    pub(super) telemetry: Option<CallTelemetry>,
     pub(super) rx: Option<Arc<EventQueue>>,
     pub(super) stream: Arc<StreamShared>,
 }
@@ -46,6 +48,8 @@ pub(super) struct CallRx<O, E> {
     /// The `Ok` response schema, when the client validates.
     pub(super) output: Option<Validator>,
     pub(super) finished: bool,
+    /// The call's span and metrics (`None` for a call that failed before it opened).
+    pub(super) telemetry: Option<CallTelemetry>,
     /// The call's deadline, when one was set.
     pub(super) deadline: Option<Deadline>,
     pub(super) _p: PhantomData<fn() -> (O, E)>,
@@ -86,11 +90,11 @@ impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<O, RiverError<E>>>> {
         if let Some(e) = self.failed.take() {
-            self.finished = true;
+            self.mark_finished();
             return Poll::Ready(Some(Err(e)));
         }
         if self.rx.is_none() {
-            self.finished = true;
+            self.mark_finished();
             return Poll::Ready(None);
         }
         if let Some(deadline) = self.deadline.as_mut() {
@@ -99,13 +103,15 @@ impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
                 self.deadline = None;
                 // Exactly what dropping the handle does: CANCEL unless finished.
                 self.cancel(true);
-                self.finished = true;
+                let err = Error::deadline_exceeded(after);
+                if let Some(t) = &self.telemetry {
+                    t.fail(Outcome::Cancelled, None, &err.to_string());
+                }
+                self.mark_finished();
                 if let Some(rx) = self.rx.take() {
                     rx.close_rx();
                 }
-                return Poll::Ready(Some(Err(RiverError::Transport(Error::deadline_exceeded(
-                    after,
-                )))));
+                return Poll::Ready(Some(Err(RiverError::Transport(err))));
             }
         }
         let Some(rx) = self.rx.as_mut() else {
@@ -115,17 +121,26 @@ impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
             match rx.poll_recv(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => {
-                    self.finished = true;
+                    self.mark_finished();
                     if let Some(rx) = self.rx.take() {
                         rx.close_rx();
                     }
                     return Poll::Ready(None);
                 }
                 Poll::Ready(Some(StreamEvent::Error(p))) => {
+                    if let Some(t) = &self.telemetry {
+                        t.fail(Outcome::ProtocolError, Some(p.code.as_str()), &p.message);
+                    }
                     return Poll::Ready(Some(Err(RiverError::Protocol(p))));
                 }
                 Poll::Ready(Some(StreamEvent::Item(payload))) => {
-                    match decode_result::<O, E>(self.codec, &payload, self.output.as_ref()) {
+                    let telemetry = self.telemetry.as_ref();
+                    match decode_result::<O, E>(
+                        self.codec,
+                        &payload,
+                        self.output.as_ref(),
+                        telemetry,
+                    ) {
                         Some(item) => return Poll::Ready(Some(item)),
                         None => {
                             tracing::warn!(?payload, "ignoring a response that is not a Result");
@@ -138,6 +153,14 @@ impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
 }
 
 impl<O, E> CallRx<O, E> {
+    /// The call is over for its caller: its result arrived, or its stream ended.
+    pub(super) fn mark_finished(&mut self) {
+        self.finished = true;
+        if let Some(t) = &self.telemetry {
+            t.finish();
+        }
+    }
+
     pub(super) fn set_timeout(&mut self, after: Duration) {
         self.deadline = Deadline::new(after);
     }
@@ -145,6 +168,9 @@ impl<O, E> CallRx<O, E> {
     pub(super) fn cancel(&mut self, from_drop: bool) {
         if self.finished {
             return;
+        }
+        if let Some(t) = &self.telemetry {
+            t.set_outcome(Outcome::Cancelled);
         }
         self.handle.send(|stream_id| Command::Cancel {
             stream_id,
@@ -165,11 +191,13 @@ impl<O, E> Drop for CallRx<O, E> {
     }
 }
 
-/// Decodes a `Result` payload; `None` when the payload is not a Result at all.
+/// Decodes a `Result` payload; `None` when the payload is not a Result at all. An `Err`
+/// is recorded on the call's telemetry with its code and message.
 pub(super) fn decode_result<O: DeserializeOwned, E: ServiceError>(
     codec: Codec,
     payload: &Payload,
     output: Option<&Validator>,
+    telemetry: Option<&CallTelemetry>,
 ) -> Option<Result<O, RiverError<E>>> {
     let (ok, inner) = codec.decode_result(payload).ok()?;
     if ok {
@@ -185,7 +213,15 @@ pub(super) fn decode_result<O: DeserializeOwned, E: ServiceError>(
         return Some(checked.map_err(RiverError::Transport));
     }
     let err: ErrorPayload = codec.decode(&inner).ok()?;
-    if let Some(p) = ProtocolError::from_payload(&err) {
+    let protocol = ProtocolError::from_payload(&err);
+    if let Some(t) = telemetry {
+        let outcome = match protocol {
+            Some(_) => Outcome::ProtocolError,
+            None => Outcome::ServiceError,
+        };
+        t.fail(outcome, Some(&err.code), &err.message);
+    }
+    if let Some(p) = protocol {
         return Some(Err(RiverError::Protocol(p)));
     }
     Some(Err(RiverError::Service(match codec.decode::<E>(&inner) {

@@ -34,6 +34,7 @@ use crate::message::{
     TransportMessage, HEARTBEAT_STREAM_ID, PROTOCOL_VERSION, REHANDSHAKE_STREAM_ID,
 };
 use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
+use crate::telemetry::{self, Side};
 use crate::transport::{dial, WebSocket};
 
 /// The four procedure kinds, as far as the client's framing is concerned.
@@ -49,6 +50,15 @@ impl ProcKind {
     /// Whether the call has a request writer (stream, upload).
     pub(crate) fn has_writer(self) -> bool {
         matches!(self, ProcKind::Upload | ProcKind::Stream)
+    }
+    /// The kind's name in the schema (and in spans and metrics).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ProcKind::Rpc => "rpc",
+            ProcKind::Upload => "upload",
+            ProcKind::Stream => "stream",
+            ProcKind::Subscription => "subscription",
+        }
     }
     /// Open flags: 10 (Open|Closed) for rpc and subscription, 2 for stream and upload.
     fn open_flags(self) -> ControlFlags {
@@ -68,6 +78,8 @@ pub(crate) enum Command {
         service: String,
         procedure: String,
         init: Payload,
+        /// The call span's trace context for the stream-open frame.
+        tracing: Tracing,
         events: EventTx,
         stream: Arc<StreamShared>,
     },
@@ -178,6 +190,8 @@ pub(crate) struct Driver {
     cancel_payload: Payload,
     /// See [`explicit_ack_threshold`].
     ack_threshold: u64,
+    /// Frame and byte counters (feature `metrics`).
+    wire: telemetry::Wire,
 }
 
 const BATCH: usize = 128;
@@ -207,6 +221,7 @@ impl Driver {
             connect_waiters: Vec::new(),
             shutdown: false,
             refused: None,
+            wire: telemetry::Wire::new(Side::Client),
         }
     }
 
@@ -234,7 +249,13 @@ impl Driver {
                 Event::Frame(frame) => self.on_frame(frame).await,
                 Event::Watchdog => self.on_watchdog().await,
                 Event::GraceExpired => {
-                    tracing::debug!("session grace period elapsed");
+                    if let Some(session) = &self.session {
+                        telemetry::grace_expired(
+                            Side::Client,
+                            &self.cfg.client_id,
+                            &session.state.id,
+                        );
+                    }
                     self.destroy_session(Error::closed("session grace period elapsed"));
                 }
                 Event::RestoreTick => self.budget.restore_tick(Instant::now()),
@@ -307,6 +328,7 @@ impl Driver {
                 service,
                 procedure,
                 init,
+                tracing,
                 events,
                 stream,
             } => {
@@ -339,7 +361,7 @@ impl Driver {
                     payload: init,
                     service_name: Some(service),
                     procedure_name: Some(procedure),
-                    tracing: Some(Tracing::default()),
+                    tracing: Some(tracing),
                 };
                 self.send(out).await;
             }
@@ -445,7 +467,7 @@ impl Driver {
             .stats
             .sessions_created
             .fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(session_id = %id, "session created");
+        telemetry::session_started(Side::Client, &self.cfg.client_id, &id);
         self.shared
             .emit(ClientEvent::SessionCreated { session_id: id });
     }
@@ -473,6 +495,9 @@ impl Driver {
         }
         let delay = self.budget.backoff(rand::random::<f64>());
         self.budget.consume();
+        if session.was_connected {
+            telemetry::reconnecting(&self.cfg.client_id, &session.state.id);
+        }
         let params = AttemptParams {
             cfg: self.cfg.clone(),
             codec: self.codec,
@@ -512,6 +537,7 @@ impl Driver {
                 });
                 let mut failed = false;
                 for frame in frames {
+                    self.wire.frame_out(frame.len());
                     if conn.sink.feed(Message::Binary(frame)).await.is_err() {
                         failed = true;
                         break;
@@ -525,7 +551,7 @@ impl Driver {
                 if reconnect {
                     stats.reconnects.fetch_add(1, Ordering::Relaxed);
                 }
-                tracing::debug!(session_id = %id, reconnect, "connected");
+                telemetry::handshake_accepted(Side::Client, &self.cfg.client_id, &id, reconnect);
                 self.shared.emit(ClientEvent::Connected {
                     session_id: id,
                     reconnect,
@@ -562,7 +588,12 @@ impl Driver {
                 self.destroy_session(e);
             }
             Err(AttemptError::Mismatch(reason)) => {
-                tracing::warn!(%reason, "session state mismatch; starting a new session");
+                let sid = self
+                    .session
+                    .as_ref()
+                    .map(|s| s.state.id.clone())
+                    .unwrap_or_default();
+                telemetry::handshake_rejected(Side::Client, &self.cfg.client_id, &sid, &reason);
                 self.shared.emit(ClientEvent::HandshakeFailed {
                     code: Some(HandshakeErrorCode::SessionStateMismatch),
                     message: reason,
@@ -574,7 +605,17 @@ impl Driver {
                 self.start_connect();
             }
             Err(AttemptError::Fatal(e)) => {
-                tracing::warn!(error = %e, "handshake failed");
+                let sid = self
+                    .session
+                    .as_ref()
+                    .map(|s| s.state.id.clone())
+                    .unwrap_or_default();
+                telemetry::handshake_rejected(
+                    Side::Client,
+                    &self.cfg.client_id,
+                    &sid,
+                    &e.to_string(),
+                );
                 self.shared.emit(ClientEvent::HandshakeFailed {
                     code: e.handshake_code(),
                     message: e.to_string(),
@@ -605,6 +646,7 @@ impl Driver {
                 return;
             }
         };
+        self.wire.frame_in(bytes.len());
         let msg = match self.codec.decode_message(bytes) {
             Ok(m) => m,
             Err(e) => {
@@ -813,6 +855,7 @@ impl Driver {
         };
         if let Link::Connected(conn) = &mut session.link {
             conn.dirty = true;
+            self.wire.frame_out(frame.len());
             if conn.sink.feed(Message::Binary(frame)).await.is_err() {
                 self.connection_lost(false);
             }
@@ -912,7 +955,7 @@ impl Driver {
         session.grace_deadline =
             Some(Instant::now() + self.cfg.options.session.session_disconnect_grace);
         let id = session.state.id.clone();
-        tracing::debug!(session_id = %id, "connection lost");
+        telemetry::connection_lost(Side::Client, &self.cfg.client_id, &id);
         self.shared
             .emit(ClientEvent::ConnectionLost { session_id: id });
         if !self
@@ -972,7 +1015,7 @@ impl Driver {
             .sessions_closed
             .fetch_add(1, Ordering::Relaxed);
         let id = session.state.id.clone();
-        tracing::debug!(session_id = %id, "session closed");
+        telemetry::session_ended(Side::Client, &self.cfg.client_id, &id);
         self.shared
             .emit(ClientEvent::SessionClosed { session_id: id });
         let code = reason.handshake_code();

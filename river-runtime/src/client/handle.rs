@@ -264,6 +264,8 @@ impl Client {
             RiverError::Transport(Error::closed("no tokio runtime to run the client on"))
         })?;
         let stream_id = generate_id();
+        let telemetry = CallTelemetry::client(kind.as_str(), service, procedure, &stream_id);
+        let tracing = telemetry::inject(telemetry.span());
         let rx = EventQueue::new(
             self.inner.config.options.session.read_queue_capacity,
             self.inner.shared.clone(),
@@ -277,6 +279,7 @@ impl Client {
             service: service.to_string(),
             procedure: procedure.to_string(),
             init,
+            tracing,
             events: EventTx::new(rx.clone()),
             stream: stream.clone(),
         })
@@ -286,6 +289,7 @@ impl Client {
                 cmd: Some(cmd.clone()),
                 stream_id,
             },
+            telemetry: Some(telemetry),
             rx: Some(rx),
             stream,
         })
@@ -332,8 +336,10 @@ impl Client {
         match opened {
             Ok(mut call) => {
                 let (rx, handle) = (call.rx.take(), call.handle.clone());
+                let telemetry = call.telemetry.take();
                 let stub = OpenCall {
                     handle: call.handle,
+                    telemetry: None,
                     rx: None,
                     stream: call.stream,
                 };
@@ -346,6 +352,7 @@ impl Client {
                         codec,
                         output,
                         finished: false,
+                        telemetry,
                         deadline: None,
                         _p: PhantomData,
                     },
@@ -367,6 +374,7 @@ impl Client {
                     codec,
                     output: None,
                     finished: false,
+                    telemetry: None,
                     deadline: None,
                     _p: PhantomData,
                 },

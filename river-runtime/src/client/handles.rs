@@ -207,7 +207,7 @@ impl<O: DeserializeOwned, E: ServiceError> Future for Response<O, E> {
         match this.rx.poll_item(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(item)) => {
-                this.rx.finished = true;
+                this.rx.mark_finished();
                 Poll::Ready(item)
             }
             Poll::Ready(None) => Poll::Ready(Err(RiverError::Transport(Error::closed(

@@ -2,6 +2,7 @@
 //! the server side of the River handshake (§6.1). Connections that another HTTP stack
 //! upgraded enter at [`accept_upgraded`].
 
+use crate::telemetry::{self, Side};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,6 +88,7 @@ async fn reject(
     code: HandshakeErrorCode,
     reason: String,
 ) {
+    telemetry::handshake_rejected(Side::Server, to, "", &reason);
     let status = HandshakeStatus::Err {
         ok: crate::message::False,
         reason,

@@ -15,6 +15,10 @@ pub(crate) struct CtxInner {
     pub(super) done: AtomicBool,
     pub(super) notify: Notify,
     pub(super) res_flags: AtomicU8,
+    /// The call's span and metrics.
+    pub(crate) telemetry: CallTelemetry,
+    /// The trace context the stream-open frame carried.
+    pub(super) trace: Received,
 }
 
 impl CtxInner {
@@ -22,6 +26,23 @@ impl CtxInner {
     pub(crate) fn finish(&self) {
         self.done.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
+        self.telemetry.finish();
+    }
+
+    /// Records a service error the handler returned or sent on the call's span.
+    pub(super) fn record_service_error<E: Serialize>(&self, error: &E) {
+        // Only on the error path: the error's `code` and `message` as the wire has them.
+        let value = Value::from_serialize(error).unwrap_or_default();
+        let field = |name: &str| match &value {
+            Value::Object(m) => m.get(name).and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let message = field("message").unwrap_or_default();
+        self.telemetry
+            .fail(Outcome::ServiceError, field("code").as_deref(), &message);
     }
 
     pub(super) fn is_done(&self) -> bool {
@@ -55,7 +76,12 @@ pub struct Context {
 }
 
 impl Context {
-    pub(crate) fn new(session: Arc<SessionShared>, stream: StreamRef) -> Self {
+    pub(crate) fn new(
+        session: Arc<SessionShared>,
+        stream: StreamRef,
+        telemetry: CallTelemetry,
+        trace: Received,
+    ) -> Self {
         Context {
             inner: Arc::new(CtxInner {
                 session,
@@ -63,6 +89,8 @@ impl Context {
                 done: AtomicBool::new(false),
                 notify: Notify::new(),
                 res_flags: AtomicU8::new(0),
+                telemetry,
+                trace,
             }),
         }
     }
@@ -86,6 +114,21 @@ impl Context {
     /// The stream id of this call.
     pub fn stream_id(&self) -> &str {
         &self.inner.stream.id
+    }
+    /// The W3C `traceparent` the caller sent with the call, if any (the reference's
+    /// client sends an empty one without OpenTelemetry: that is `None`). With the
+    /// `opentelemetry` feature the call's span already continues this trace.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.inner.trace.traceparent.as_deref()
+    }
+    /// The W3C `tracestate` the caller sent with the call, if any.
+    pub fn tracestate(&self) -> Option<&str> {
+        self.inner.trace.tracestate.as_deref()
+    }
+    /// The call's span (`river.server`, see the crate's telemetry docs). Handlers run
+    /// inside it; tasks a handler spawns can `instrument` themselves with it.
+    pub fn span(&self) -> &tracing::Span {
+        self.inner.telemetry.span()
     }
     /// The parsed handshake metadata (as the validator returned it), if it is a `T`.
     /// Reflects re-handshakes.

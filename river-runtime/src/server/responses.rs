@@ -21,7 +21,10 @@ impl<O: Serialize, E: Serialize> Responses<O, E> {
         let codec = self.ctx.codec();
         let payload = match &item {
             Ok(o) => encode_result(codec, true, o)?,
-            Err(e) => encode_result(codec, false, e)?,
+            Err(e) => {
+                self.ctx.inner.record_service_error(e);
+                encode_result(codec, false, e)?
+            }
         };
         drop(item);
         let inner = &self.ctx.inner;

@@ -1,6 +1,7 @@
 //! [`Router`]: procedures by service and name, request decoding and validation, and the tasks that run handlers.
 
 use super::*;
+use tracing::Instrument;
 
 /// The text of a caught panic.
 pub(super) fn panic_message(panic: Box<dyn Any + Send>) -> String {
@@ -28,6 +29,15 @@ pub(crate) enum ProcKind {
 }
 
 impl ProcKind {
+    /// The kind's name in the schema (and in spans and metrics).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ProcKind::Rpc => "rpc",
+            ProcKind::Upload => "upload",
+            ProcKind::Stream => "stream",
+            ProcKind::Subscription => "subscription",
+        }
+    }
     /// Whether the procedure has a request stream (`requestData`).
     pub(crate) fn has_requests(self) -> bool {
         matches!(self, ProcKind::Upload | ProcKind::Stream)
@@ -131,10 +141,15 @@ where
     Fut: Future<Output = Result<O, Failure<E>>> + Send + 'static,
 {
     let codec = ctx.codec();
+    let span = ctx.span().clone();
+    let inner = ctx.inner.clone();
     // Encoding runs user `Serialize` code: inside the catch too.
-    let run = AssertUnwindSafe(fut.map(move |res| match res {
+    let run = AssertUnwindSafe(fut.instrument(span).map(move |res| match res {
         Ok(o) => encode_result(codec, true, &o).map_err(|e| e.to_string()),
-        Err(Failure::Service(e)) => encode_result(codec, false, &e).map_err(|e| e.to_string()),
+        Err(Failure::Service(e)) => {
+            inner.record_service_error(&e);
+            encode_result(codec, false, &e).map_err(|e| e.to_string())
+        }
         Err(Failure::Uncaught(m)) => Err(m),
     }))
     .catch_unwind();
@@ -156,14 +171,17 @@ where
     Fut: Future<Output = Result<(), Failure<E>>> + Send + 'static,
 {
     let codec = ctx.codec();
-    let run = AssertUnwindSafe(fut.map(move |res| {
-        match res {
-            Ok(()) => Ok(None),
-            Err(Failure::Service(e)) => encode_result(codec, false, &e)
+    let span = ctx.span().clone();
+    let inner = ctx.inner.clone();
+    let run = AssertUnwindSafe(fut.instrument(span).map(move |res| match res {
+        Ok(()) => Ok(None),
+        Err(Failure::Service(e)) => {
+            inner.record_service_error(&e);
+            encode_result(codec, false, &e)
                 .map(Some)
-                .map_err(|e| e.to_string()),
-            Err(Failure::Uncaught(m)) => Err(m),
+                .map_err(|e| e.to_string())
         }
+        Err(Failure::Uncaught(m)) => Err(m),
     }))
     .catch_unwind();
     let outer = run.map(move |res| {

@@ -27,6 +27,7 @@ use crate::message::{
     HEARTBEAT_STREAM_ID, REHANDSHAKE_STREAM_ID,
 };
 use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
+use crate::telemetry::{self, CallTelemetry, Outcome, Received, Side};
 use crate::validate::ValidationErrors;
 
 /// Identifies one stream of a session: its id and a generation number, so that a late
@@ -260,6 +261,8 @@ pub(crate) struct SessionTask {
     /// sending anything.
     ack_threshold: u64,
     finished: bool,
+    /// Frame and byte counters (feature `metrics`).
+    wire: telemetry::Wire,
     _done: mpsc::Sender<()>,
 }
 
@@ -326,6 +329,7 @@ impl SessionTask {
             outbox: Vec::new(),
             held: None,
             finished: false,
+            wire: telemetry::Wire::new(Side::Server),
             _done: done,
         }
     }
@@ -336,6 +340,9 @@ impl SessionTask {
 
     /// Runs the session with its first connection (the handshake was accepted).
     pub(crate) async fn run(mut self, ws: Ws) {
+        let (cid, sid) = (&self.shared.client_id, &self.shared.session_id);
+        telemetry::session_started(Side::Server, cid, sid);
+        telemetry::handshake_accepted(Side::Server, cid, sid, false);
         self.adopt(ws);
         self.flush().await;
         while !self.finished {
@@ -427,7 +434,14 @@ impl SessionTask {
             | Event::Frame(None) => self.connection_lost(),
             Event::Frame(Some(Ok(_))) => {}
             Event::Tick => self.on_tick(),
-            Event::Grace => self.destroy(),
+            Event::Grace => {
+                telemetry::grace_expired(
+                    Side::Server,
+                    &self.shared.client_id,
+                    &self.shared.session_id,
+                );
+                self.destroy()
+            }
             Event::RehandshakeTimeout => self.destroy(),
             Event::ReaderSpace => {}
         }
@@ -470,6 +484,7 @@ impl SessionTask {
         };
         let mut failed = false;
         for frame in self.outbox.drain(..) {
+            self.wire.frame_out(frame.len());
             if ws.feed(Message::Binary(frame)).await.is_err() {
                 failed = true;
                 break;
@@ -521,6 +536,11 @@ impl SessionTask {
     /// The connection is gone; the session waits for a reconnect until the grace period ends.
     fn connection_lost(&mut self) {
         if let Some(ws) = self.conn.take() {
+            telemetry::connection_lost(
+                Side::Server,
+                &self.shared.client_id,
+                &self.shared.session_id,
+            );
             close_ws(ws);
         }
         self.outbox.clear();
@@ -570,6 +590,11 @@ impl SessionTask {
             return;
         }
         self.finished = true;
+        telemetry::session_ended(
+            Side::Server,
+            &self.shared.client_id,
+            &self.shared.session_id,
+        );
         {
             let mut map = self.server.lock_sessions();
             if map
@@ -584,6 +609,7 @@ impl SessionTask {
             "client unexpectedly disconnected",
         );
         for (_, entry) in self.streams.drain() {
+            entry.ctx.telemetry.set_outcome(Outcome::ProtocolError);
             if let Some(sink) = &entry.sink {
                 if entry.req_open {
                     sink.push_err(disconnect.clone());
@@ -679,6 +705,11 @@ impl SessionTask {
     /// Cancels an open stream from the server side.
     fn server_cancel(&mut self, id: &str, error: ProtocolError) {
         if let Some(entry) = self.streams.get_mut(id) {
+            entry.ctx.telemetry.fail(
+                Outcome::ProtocolError,
+                Some(error.code.as_str()),
+                &error.message,
+            );
             if let Some(sink) = &entry.sink {
                 if entry.req_open {
                     sink.push_err(error.clone());
@@ -850,10 +881,17 @@ impl SessionTask {
             *req = a.request;
         }
         self.adopt(a.ws);
+        telemetry::handshake_accepted(
+            Side::Server,
+            &self.shared.client_id,
+            &self.shared.session_id,
+            true,
+        );
         let _ = a.reply.send(AttachReply::Accepted);
     }
 
     fn on_frame(&mut self, frame: Bytes) {
+        self.wire.frame_in(frame.len());
         let codec = self.codec();
         let msg = match codec.decode_message(frame) {
             Ok(m) => m,
@@ -1004,11 +1042,26 @@ impl SessionTask {
             id: Arc::from(id),
             gen: self.next_gen,
         };
-        let ctx = Context::new(self.shared.clone(), stream.clone());
+        let telemetry = CallTelemetry::server(
+            proc.kind.as_str(),
+            service,
+            procedure,
+            id,
+            &Received::from_frame(msg.tracing.as_ref()),
+        );
+        let trace = Received::from_frame(msg.tracing.as_ref());
+        let ctx = Context::new(self.shared.clone(), stream.clone(), telemetry, trace);
         let inner = ctx.inner().clone();
         match (proc.start)(ctx, self.codec(), &msg.payload, &proc.schemas) {
             Err(_) => {
-                self.send_cancel(id, &invalid_request("procedure init failed validation"));
+                let error = invalid_request("procedure init failed validation");
+                inner.telemetry.fail(
+                    Outcome::ProtocolError,
+                    Some(error.code.as_str()),
+                    &error.message,
+                );
+                inner.finish();
+                self.send_cancel(id, &error);
             }
             Ok(sink) => {
                 let closed = msg.control_flags.is_closed();
@@ -1051,6 +1104,7 @@ impl SessionTask {
                     "stream cancelled, client sent invalid payload",
                 ),
             };
+            entry.ctx.telemetry.set_outcome(Outcome::Cancelled);
             if let Some(sink) = &entry.sink {
                 if entry.req_open {
                     sink.push_err(error);
