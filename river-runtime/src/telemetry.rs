@@ -61,10 +61,12 @@
 
 mod call;
 mod events;
+mod labels;
 mod metrics;
 mod propagation;
 
-pub(crate) use call::{CallTelemetry, Outcome, Side};
+pub(crate) use call::CallTelemetry;
 pub(crate) use events::*;
+pub(crate) use labels::{Outcome, Side};
 pub(crate) use metrics::Wire;
 pub(crate) use propagation::{inject, Received};

@@ -1,7 +1,7 @@
 //! Session and connection lifecycle events, the same on both sides: `tracing` events
 //! with `side`, `client_id` and `session_id`, and the session and reconnect metrics.
 
-use super::call::{Side, TARGET};
+use super::labels::{Side, TARGET};
 use super::metrics;
 
 /// A session was created (client: before its first connect; server: on the first

@@ -1,7 +1,7 @@
 //! Metrics through the [`metrics`](https://docs.rs/metrics) facade (feature `metrics`);
 //! every function here compiles to nothing without the feature.
 
-use super::call::{Outcome, Side};
+use super::labels::{Outcome, Side};
 
 #[cfg(feature = "metrics")]
 pub(crate) use enabled::*;
