@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Why an rpc or upload failed whose stream ended without a result.
+pub(super) const NO_RESULT: &str = "the stream closed without a result";
+
 pub(super) fn transport_closed() -> ProtocolError {
     ProtocolError::new(
         ProtocolErrorCode::UnexpectedDisconnect,
@@ -48,6 +51,8 @@ pub(super) struct CallRx<O, E> {
     /// The `Ok` response schema, when the client validates.
     pub(super) output: Option<Validator>,
     pub(super) finished: bool,
+    /// An rpc or upload: the stream ending without an item is a failure.
+    pub(super) expects_result: bool,
     /// The call's span and metrics (`None` for a call that failed before it opened).
     pub(super) telemetry: Option<CallTelemetry>,
     /// The call's deadline, when one was set.
@@ -121,6 +126,11 @@ impl<O: DeserializeOwned, E: ServiceError> CallRx<O, E> {
             match rx.poll_recv(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => {
+                    if self.expects_result {
+                        if let Some(t) = &self.telemetry {
+                            t.fail(Outcome::ProtocolError, None, NO_RESULT);
+                        }
+                    }
                     self.mark_finished();
                     if let Some(rx) = self.rx.take() {
                         rx.close_rx();

@@ -352,6 +352,7 @@ impl Client {
                         codec,
                         output,
                         finished: false,
+                        expects_result: false,
                         telemetry,
                         deadline: None,
                         _p: PhantomData,
@@ -374,6 +375,7 @@ impl Client {
                     codec,
                     output: None,
                     finished: false,
+                    expects_result: false,
                     telemetry: None,
                     deadline: None,
                     _p: PhantomData,
@@ -393,7 +395,8 @@ impl Client {
     {
         let (init, checks) = self.encode_init(service, procedure, init);
         let opened = self.open(ProcKind::Rpc, service, procedure, init);
-        let (_, rx) = self.call_parts(opened, checks.output);
+        let (_, mut rx) = self.call_parts(opened, checks.output);
+        rx.expects_result = true;
         Response { rx }
     }
 
@@ -412,7 +415,8 @@ impl Client {
     {
         let (init, checks) = self.encode_init(service, procedure, init);
         let opened = self.open(ProcKind::Upload, service, procedure, init);
-        let (call, rx) = self.call_parts(opened, checks.output);
+        let (call, mut rx) = self.call_parts(opened, checks.output);
+        rx.expects_result = true;
         (self.writer(call.as_ref(), checks.input), Response { rx })
     }
 

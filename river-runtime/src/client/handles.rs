@@ -210,9 +210,7 @@ impl<O: DeserializeOwned, E: ServiceError> Future for Response<O, E> {
                 this.rx.mark_finished();
                 Poll::Ready(item)
             }
-            Poll::Ready(None) => Poll::Ready(Err(RiverError::Transport(Error::closed(
-                "the stream closed without a result",
-            )))),
+            Poll::Ready(None) => Poll::Ready(Err(RiverError::Transport(Error::closed(NO_RESULT)))),
         }
     }
 }

@@ -1042,14 +1042,8 @@ impl SessionTask {
             id: Arc::from(id),
             gen: self.next_gen,
         };
-        let telemetry = CallTelemetry::server(
-            proc.kind.as_str(),
-            service,
-            procedure,
-            id,
-            &Received::from_frame(msg.tracing.as_ref()),
-        );
         let trace = Received::from_frame(msg.tracing.as_ref());
+        let telemetry = CallTelemetry::server(proc.kind.as_str(), service, procedure, id, &trace);
         let ctx = Context::new(self.shared.clone(), stream.clone(), telemetry, trace);
         let inner = ctx.inner().clone();
         match (proc.start)(ctx, self.codec(), &msg.payload, &proc.schemas) {
