@@ -12,15 +12,123 @@ pub(crate) use disabled::*;
 #[cfg(feature = "metrics")]
 mod enabled {
     use super::{Outcome, Side};
-    use metrics::{counter, gauge, histogram, Counter};
+    use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
+    use std::collections::HashMap;
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    use std::sync::{Arc, OnceLock, RwLock};
     use std::time::Instant;
 
-    /// One call's labels and start time.
-    pub(crate) struct Call {
+    const OUTCOMES: [Outcome; 4] = [
+        Outcome::Ok,
+        Outcome::ServiceError,
+        Outcome::ProtocolError,
+        Outcome::Cancelled,
+    ];
+
+    /// The registered series of one procedure on one side, for one recorder.
+    struct CallSeries {
+        recorder: usize,
         side: Side,
         kind: &'static str,
-        service: String,
-        procedure: String,
+        service: Box<str>,
+        procedure: Box<str>,
+        started: Counter,
+        finished: [Counter; 4],
+        duration: [Histogram; 4],
+        streams_open: Gauge,
+    }
+
+    impl CallSeries {
+        fn register(
+            recorder: usize,
+            side: Side,
+            kind: &'static str,
+            service: &str,
+            procedure: &str,
+        ) -> CallSeries {
+            let s = side.as_str();
+            let labels = |outcome: Option<Outcome>| {
+                let mut l = vec![
+                    ("side", s.to_string()),
+                    ("service", service.to_string()),
+                    ("procedure", procedure.to_string()),
+                    ("kind", kind.to_string()),
+                ];
+                if let Some(o) = outcome {
+                    l.push(("outcome", o.as_str().to_string()));
+                }
+                l
+            };
+            CallSeries {
+                recorder,
+                side,
+                kind,
+                service: service.into(),
+                procedure: procedure.into(),
+                started: counter!("river_calls_started_total", &labels(None)),
+                finished: OUTCOMES
+                    .map(|o| counter!("river_calls_finished_total", &labels(Some(o)))),
+                duration: OUTCOMES
+                    .map(|o| histogram!("river_call_duration_seconds", &labels(Some(o)))),
+                streams_open: gauge!("river_streams_open", "side" => s),
+            }
+        }
+
+        fn is(
+            &self,
+            recorder: usize,
+            side: Side,
+            kind: &str,
+            service: &str,
+            procedure: &str,
+        ) -> bool {
+            self.recorder == recorder
+                && self.side == side
+                && self.kind == kind
+                && &*self.service == service
+                && &*self.procedure == procedure
+        }
+    }
+
+    /// Registered series by a hash of (recorder, side, kind, service, procedure): a call
+    /// looks its series up without allocating, and registers them once per procedure.
+    /// The recorder's address is part of the key, so series registered before a recorder
+    /// was installed (with the no-op recorder) are not reused after.
+    fn series(side: Side, kind: &'static str, service: &str, procedure: &str) -> Arc<CallSeries> {
+        static CACHE: OnceLock<RwLock<HashMap<u64, Vec<Arc<CallSeries>>>>> = OnceLock::new();
+        let recorder =
+            metrics::with_recorder(|r| r as *const dyn metrics::Recorder as *const () as usize);
+        let mut h = DefaultHasher::new();
+        (recorder, side.as_str(), kind, service, procedure).hash(&mut h);
+        let key = h.finish();
+        let cache = CACHE.get_or_init(Default::default);
+        let find = |map: &HashMap<u64, Vec<Arc<CallSeries>>>| {
+            map.get(&key).and_then(|v| {
+                v.iter()
+                    .find(|s| s.is(recorder, side, kind, service, procedure))
+                    .cloned()
+            })
+        };
+        if let Some(found) = cache.read().ok().and_then(|map| find(&map)) {
+            return found;
+        }
+        let mut map = match cache.write() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(found) = find(&map) {
+            return found;
+        }
+        let made = Arc::new(CallSeries::register(
+            recorder, side, kind, service, procedure,
+        ));
+        map.entry(key).or_default().push(made.clone());
+        made
+    }
+
+    /// One call's series and start time.
+    pub(crate) struct Call {
+        series: Arc<CallSeries>,
         started: Instant,
     }
 
@@ -31,36 +139,20 @@ mod enabled {
             service: &str,
             procedure: &str,
         ) -> Call {
-            counter!(
-                "river_calls_started_total",
-                "side" => side.as_str(),
-                "service" => service.to_string(),
-                "procedure" => procedure.to_string(),
-                "kind" => kind,
-            )
-            .increment(1);
-            gauge!("river_streams_open", "side" => side.as_str()).increment(1.0);
+            let series = series(side, kind, service, procedure);
+            series.started.increment(1);
+            series.streams_open.increment(1.0);
             Call {
-                side,
-                kind,
-                service: service.to_string(),
-                procedure: procedure.to_string(),
+                series,
                 started: Instant::now(),
             }
         }
 
         pub(crate) fn finished(&self, outcome: Outcome) {
-            let labels = [
-                ("side", self.side.as_str().to_string()),
-                ("service", self.service.clone()),
-                ("procedure", self.procedure.clone()),
-                ("kind", self.kind.to_string()),
-                ("outcome", outcome.as_str().to_string()),
-            ];
-            counter!("river_calls_finished_total", &labels).increment(1);
-            histogram!("river_call_duration_seconds", &labels)
-                .record(self.started.elapsed().as_secs_f64());
-            gauge!("river_streams_open", "side" => self.side.as_str()).decrement(1.0);
+            let i = outcome as usize;
+            self.series.finished[i].increment(1);
+            self.series.duration[i].record(self.started.elapsed().as_secs_f64());
+            self.series.streams_open.decrement(1.0);
         }
     }
 
