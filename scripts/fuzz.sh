@@ -16,7 +16,7 @@
 # Each run starts from fuzz/corpus/<target>/ (committed, minimized) and
 # fuzz/seeds/<target>/ and grows its working corpus in fuzz/work/<target>/. Afterwards
 # libFuzzer's -merge=1 rewrites fuzz/corpus/<target>/ as the smallest set of inputs with
-# the coverage of all of them; `cargo test -p river-fuzz-harness` replays that set.
+# the edge coverage of all of them; `cargo test -p river-fuzz-harness` replays that set.
 # Crashing inputs land in fuzz/artifacts/<target>/, full logs in fuzz/logs/<target>.log.
 # Exits non-zero when any target crashed, timed out, leaked or ran out of memory.
 set -euo pipefail
@@ -105,9 +105,11 @@ for t in "${TARGETS[@]}"; do
         rm -rf "merged/$t" && mkdir -p "merged/$t"
         dirs=("work/$t" "corpus/$t")
         if [ -d "seeds/$t" ]; then dirs+=("seeds/$t"); fi
+        # -use_counters=0: keep the inputs that reach new edges, not every new hit count,
+        # so the committed corpus stays small enough to replay in every `cargo test`.
         cargo fuzz run --sanitizer "$SANITIZER" "$t" "merged/$t" "${dirs[@]}" -- \
-            -merge=1 -timeout=20 -rss_limit_mb=4096 $(extra_flags "$t") \
-            >"logs/$t.merge.log" 2>&1
+            -merge=1 -use_counters=0 -use_value_profile=0 -timeout=20 -rss_limit_mb=4096 \
+            $(extra_flags "$t") >"logs/$t.merge.log" 2>&1
         rm -rf "corpus/$t" && mv "merged/$t" "corpus/$t" && rmdir merged 2>/dev/null || true
         status="$status, corpus $(find "corpus/$t" -type f | wc -l) files"
     fi
