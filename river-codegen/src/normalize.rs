@@ -437,8 +437,22 @@ impl Normalizer<'_, '_> {
                 }
             },
             Some(Value::Array(types)) => {
-                let mut variants = Vec::new();
+                // JSON Schema's `type` array is a set: a repeated entry adds nothing (and
+                // each copy used to multiply typify's work, exponentially, when the
+                // union sat inside other unions and intersections).
+                let mut unique: Vec<&Value> = Vec::new();
                 for ty in types {
+                    if !unique.contains(&ty) {
+                        unique.push(ty);
+                    }
+                }
+                if let [only] = unique.as_slice() {
+                    let mut v = m.clone();
+                    v.insert("type".into(), (*only).clone());
+                    return self.norm(&Value::Object(v), path, t);
+                }
+                let mut variants = Vec::new();
+                for ty in unique {
                     let mut v = m.clone();
                     v.insert("type".into(), ty.clone());
                     variants.push(Value::Object(v));
@@ -813,6 +827,18 @@ mod tests {
         // An unreferenced `$id` stays inline.
         let n = run(json!({"$id":"Foo","type":"string"}), Position::Request).unwrap();
         assert_eq!(n.root, json!({"type":"string"}));
+    }
+
+    /// Found by the fuzz campaign (a 462-byte input that ran out of memory): a `type`
+    /// array is a set, and repeated entries no longer multiply the union.
+    #[test]
+    fn repeated_entries_of_a_type_array_count_once() {
+        assert_eq!(
+            root(json!({"type": ["bigint", "bigint", "bigint"]})),
+            ref_to(BIGINT_DEF)
+        );
+        let r = root(json!({"type": ["string", "null", "string", "null"]}));
+        assert_eq!(r["anyOf"].as_array().map(Vec::len), Some(2), "{r}");
     }
 
     /// Found by river-codegen/tests/normalize_properties.rs: a root that is a `$ref` to one
