@@ -436,34 +436,7 @@ impl Normalizer<'_, '_> {
                     ))
                 }
             },
-            Some(Value::Array(types)) => {
-                // JSON Schema's `type` array is a set: a repeated entry adds nothing (and
-                // each copy used to multiply typify's work, exponentially, when the
-                // union sat inside other unions and intersections).
-                let mut unique: Vec<&Value> = Vec::new();
-                for ty in types {
-                    if !unique.contains(&ty) {
-                        unique.push(ty);
-                    }
-                }
-                if let [only] = unique.as_slice() {
-                    let mut v = m.clone();
-                    v.insert("type".into(), (*only).clone());
-                    return self.norm(&Value::Object(v), path, t);
-                }
-                let mut variants = Vec::new();
-                for ty in unique {
-                    let mut v = m.clone();
-                    v.insert("type".into(), ty.clone());
-                    variants.push(Value::Object(v));
-                }
-                let mut u = Map::new();
-                u.insert("anyOf".into(), Value::Array(variants));
-                if let Some(d) = desc {
-                    u.insert("description".into(), d.into());
-                }
-                return self.norm(&Value::Object(u), path, t);
-            }
+            Some(Value::Array(types)) => return self.type_union(m, types, path, t, desc),
             Some(other) => {
                 return Err(Diagnostic::new(
                     join(path, "type"),

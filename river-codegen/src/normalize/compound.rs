@@ -95,6 +95,42 @@ impl Normalizer<'_, '_> {
         Ok(self.named(u, &t, false))
     }
 
+    /// `type: [..]`: a union of the node with each type. JSON Schema's `type` array is a
+    /// set, so a repeated entry adds nothing (each copy used to multiply typify's work,
+    /// exponentially, when the union sat inside other unions and intersections).
+    pub(super) fn type_union(
+        &mut self,
+        m: &Map<String, Value>,
+        types: &[Value],
+        path: &str,
+        t: Title,
+        desc: Option<&str>,
+    ) -> Result<Value, Diagnostic> {
+        let mut unique: Vec<&Value> = Vec::new();
+        for ty in types {
+            if !unique.contains(&ty) {
+                unique.push(ty);
+            }
+        }
+        let with_type = |ty: &Value| {
+            let mut v = m.clone();
+            v.insert("type".into(), ty.clone());
+            Value::Object(v)
+        };
+        if let [only] = unique.as_slice() {
+            return self.norm(&with_type(only), path, t);
+        }
+        let mut u = Map::new();
+        u.insert(
+            "anyOf".into(),
+            Value::Array(unique.into_iter().map(with_type).collect()),
+        );
+        if let Some(d) = desc {
+            u.insert("description".into(), d.into());
+        }
+        self.norm(&Value::Object(u), path, t)
+    }
+
     pub(super) fn intersection(
         &mut self,
         parts: &[Value],

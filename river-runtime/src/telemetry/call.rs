@@ -7,6 +7,30 @@ use super::labels::{Outcome, Side, NO_OUTCOME, TARGET};
 use super::metrics;
 use super::propagation::Received;
 
+/// The span of one call: `tracing` needs its name and fields as literals, so both sides'
+/// spans come from this one list ([`CallTelemetry::client`], [`CallTelemetry::server`]).
+macro_rules! call_span {
+    ($name:literal, $otel:literal, $side:literal, [$($parent:tt)*], $kind:expr, $service:expr, $procedure:expr, $stream_id:expr) => {
+        tracing::info_span!(
+            target: TARGET,
+            $($parent)*
+            $name,
+            otel.name = %format_args!(concat!($otel, ".{}.{}"), $service, $procedure),
+            otel.kind = $side,
+            span.kind = $side,
+            component = "river",
+            river.method.kind = $kind,
+            river.method.service = $service,
+            river.method.name = $procedure,
+            river.streamId = $stream_id,
+            river.error_code = tracing::field::Empty,
+            river.error_message = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            otel.status_description = tracing::field::Empty,
+        )
+    };
+}
+
 /// A call's span and outcome; [`CallTelemetry::finish`] reports it once.
 pub(crate) struct CallTelemetry {
     span: tracing::Span,
@@ -23,21 +47,15 @@ impl CallTelemetry {
         procedure: &str,
         stream_id: &str,
     ) -> Self {
-        let span = tracing::info_span!(
-            target: TARGET,
+        let span = call_span!(
             "river.client",
-            otel.name = %format_args!("river.client.{service}.{procedure}"),
-            otel.kind = "client",
-            span.kind = "client",
-            component = "river",
-            river.method.kind = kind,
-            river.method.service = service,
-            river.method.name = procedure,
-            river.streamId = stream_id,
-            river.error_code = tracing::field::Empty,
-            river.error_message = tracing::field::Empty,
-            otel.status_code = tracing::field::Empty,
-            otel.status_description = tracing::field::Empty,
+            "river.client",
+            "client",
+            [],
+            kind,
+            service,
+            procedure,
+            stream_id
         );
         Self::new(span, Side::Client, kind, service, procedure)
     }
@@ -51,22 +69,15 @@ impl CallTelemetry {
         stream_id: &str,
         received: &Received,
     ) -> Self {
-        let span = tracing::info_span!(
-            target: TARGET,
-            parent: None,
+        let span = call_span!(
             "river.server",
-            otel.name = %format_args!("river.server.{service}.{procedure}"),
-            otel.kind = "server",
-            span.kind = "server",
-            component = "river",
-            river.method.kind = kind,
-            river.method.service = service,
-            river.method.name = procedure,
-            river.streamId = stream_id,
-            river.error_code = tracing::field::Empty,
-            river.error_message = tracing::field::Empty,
-            otel.status_code = tracing::field::Empty,
-            otel.status_description = tracing::field::Empty,
+            "river.server",
+            "server",
+            [parent: None,],
+            kind,
+            service,
+            procedure,
+            stream_id
         );
         received.set_parent_of(&span);
         Self::new(span, Side::Server, kind, service, procedure)
