@@ -839,11 +839,18 @@ mod tests {
         assert!(r.get("allOf").is_none(), "{r}");
         assert_eq!(r["required"], json!(["a", "b"]));
         assert_eq!(r["properties"]["b"], json!({"type": "number"}));
-        // Anything else stays an intersection of parts.
+        // An intersection with a union is distributed over it: a union of merged objects.
         let r = root(
             json!({"allOf":[{"type":"object","required":["a"],"properties":{"a":{"type":"string"}}},{"anyOf":[{"type":"object","properties":{"k":{"type":"string","const":"x"}}},{"type":"object","properties":{"k":{"type":"string","const":"y"}}}]}]}),
         );
-        assert_eq!(r["allOf"][1]["title"], "SvcProcInitPart1");
+        let members = r["anyOf"].as_array().expect("a union");
+        assert_eq!(members.len(), 2, "{r}");
+        for (m, k) in members.iter().zip(["x", "y"]) {
+            assert_eq!(m["type"], "object", "{m}");
+            assert_eq!(m["required"], json!(["a"]));
+            assert_eq!(m["properties"]["a"], json!({"type": "string"}));
+            assert_eq!(m["properties"]["k"]["const"], k);
+        }
         // Two parts giving one property different schemas do not merge.
         let r = root(
             json!({"allOf":[{"type":"object","properties":{"a":{"type":"string"}}},{"type":"object","properties":{"a":{"type":"number"}}}]}),
@@ -853,6 +860,57 @@ mod tests {
             root(json!({"not":{}})),
             json!({"not":{},"title":"SvcProcInit"})
         );
+    }
+
+    #[test]
+    fn repeated_alternatives_and_parts_count_once() {
+        // `A | A`, `A & A` and a repeated `enum` value add nothing.
+        let obj =
+            |k: &str| json!({"type":"object","required":[k],"properties":{k:{"type":"string"}}});
+        let r = root(json!({"anyOf":[obj("a"), obj("b"), obj("a")]}));
+        assert_eq!(r["anyOf"].as_array().map(Vec::len), Some(2), "{r}");
+        let r = root(json!({"allOf":[obj("a"), obj("a")]}));
+        assert_eq!(r["required"], json!(["a"]), "{r}");
+        let r = root(json!({"enum":["", "", 1, "", 1, null]}));
+        assert_eq!(r["anyOf"].as_array().map(Vec::len), Some(3), "{r}");
+    }
+
+    #[test]
+    fn intersections_of_unions_are_distributed_up_to_a_bound() {
+        // Two unions of three objects: nine merged objects, each with both fields.
+        let union = |p: &str| {
+            json!({"anyOf": (0..3).map(|i| {
+                let k = format!("{p}{i}");
+                json!({"type":"object","required":[k.clone()],"properties":{k:{"type":"string"}}})
+            }).collect::<Vec<_>>()})
+        };
+        let r = root(json!({"allOf":[union("a"), union("b")]}));
+        let members = r["anyOf"].as_array().expect("a union");
+        assert_eq!(members.len(), 9, "{r}");
+        assert!(
+            members.contains(&json!({
+                "type":"object","required":["a1","b2"],"title":"SvcProcInitVariant5",
+                "properties":{"a1":{"type":"string"},"b2":{"type":"string"}}
+            })),
+            "{r}"
+        );
+        // Nested bare intersections are one intersection.
+        let r = root(json!({"allOf":[{"allOf":[union("a"), union("b")]}, obj_c()]}));
+        let members = r["anyOf"].as_array().expect("a union");
+        assert_eq!(members.len(), 9, "{r}");
+        assert!(
+            members.iter().all(|m| m["properties"]["c"].is_object()),
+            "{r}"
+        );
+        // More than MAX_ALTERNATIVES combinations: an untyped value that says why.
+        let r = root(json!({"allOf":[union("a"), union("b"), union("c"), union("d")]}));
+        assert_eq!(r["$ref"], ref_to(VALUE_DEF)["$ref"], "{r}");
+        let why = r["description"].as_str().unwrap_or_default();
+        assert!(why.contains("81 alternatives"), "{why}");
+    }
+
+    fn obj_c() -> Value {
+        json!({"type":"object","required":["c"],"properties":{"c":{"type":"number"}}})
     }
 
     #[test]

@@ -313,3 +313,41 @@ fn v1_compat_interop_matches_v2_names() {
     assert_eq!(check.error_codes, ["TOO_SMALL", "TOO_BIG"]);
     println!("interop schema: {elapsed:?}");
 }
+
+/// `Type.Intersect` of `Type.Union`s: the generator distributes it into a union of
+/// merged objects itself. typify 0.8 did this with work that grew faster than
+/// exponentially (two unions of six open objects took 14 s; four unions of two, or the
+/// fuzzer's nested intersections, exhausted memory); bigger ones become untyped values.
+#[test]
+fn intersections_of_unions_generate_as_unions_of_merged_objects() {
+    let union = |p: &str, n: usize| {
+        json!({"anyOf": (0..n).map(|i| json!({
+            "type": "object",
+            "properties": {"kind": {"type": "string", "const": format!("{p}{i}")}},
+            "required": ["kind"]
+        })).collect::<Vec<_>>()})
+    };
+    let open = |p: &str, n: usize| {
+        json!({"anyOf": (0..n).map(|i| json!({
+            "type": "object", "properties": {format!("{p}{i}"): {"type": "string"}}
+        })).collect::<Vec<_>>()})
+    };
+    let tagged =
+        json!({"type": "object", "properties": {"at": {"type": "number"}}, "required": ["at"]});
+    // A tagged union intersected with an object: every variant has both fields.
+    let types = gen(&json!({"allOf": [union("k", 3), tagged]}));
+    let enum_text = item(&types, "SpOutput");
+    for k in ["k0", "k1", "k2"] {
+        assert!(enum_text.contains(&format!("\"{k}\"")), "{enum_text}");
+    }
+    // (typify writes a two-field tagged object as an adjacently tagged enum.)
+    assert_eq!(enum_text.matches("(f64)").count(), 3, "{enum_text}");
+    // The shapes typify could not finish: two unions of six, four unions of two.
+    let types = gen(&json!({"allOf": [open("a", 6), open("b", 6)]}));
+    assert!(!item(&types, "SpOutput").is_empty());
+    let types = gen(&json!({"allOf": [open("a", 2), open("b", 2), open("c", 2), open("d", 2)]}));
+    assert!(!item(&types, "SpOutput").is_empty());
+    // Over the bound: an untyped value, documented.
+    let types = gen(&json!({"allOf": [open("a", 5), open("b", 5), open("c", 5)]}));
+    assert!(output(&types).contains("Value"), "{}", output(&types));
+}

@@ -141,11 +141,44 @@ impl Normalizer<'_, '_> {
         if parts.is_empty() {
             return Ok(ref_to(VALUE_DEF));
         }
-        if parts.len() == 1 {
-            return self.norm(&parts[0], &join(path, "0"), t);
+        // `A & A` is `A`: repeated parts are dropped, the first of each kept (with its
+        // index, so diagnostics still point at the schema as written).
+        let mut unique: Vec<(usize, &Value)> = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            if !unique.iter().any(|(_, seen)| *seen == p) {
+                unique.push((i, p));
+            }
+        }
+        if let [(i, only)] = unique.as_slice() {
+            return self.norm(only, &join(path, &i.to_string()), t);
+        }
+        if let Some(alternatives) = distribute(unique.iter().map(|(_, p)| *p)) {
+            return match alternatives {
+                Distributed::Union(members) => {
+                    let mut u = Map::new();
+                    if let Some(d) = desc {
+                        u.insert("description".into(), d.into());
+                    }
+                    u.insert("anyOf".into(), Value::Array(members));
+                    self.norm(&Value::Object(u), path, t)
+                }
+                Distributed::TooMany(n) => {
+                    let why = format!(
+                        "Untyped: this intersection of unions has {n} alternatives, more than \
+                         the {MAX_ALTERNATIVES} the generator writes out."
+                    );
+                    let d = match desc {
+                        Some(d) => format!("{d}\n\n{why}"),
+                        None => why,
+                    };
+                    let mut any = ref_to(VALUE_DEF);
+                    any["description"] = d.into();
+                    Ok(any)
+                }
+            };
         }
         let mut out = Vec::new();
-        for (i, p) in parts.iter().enumerate() {
+        for (i, p) in unique {
             let mut ct = self.child(&t, &format!("Part{i}"));
             ct.inline = true;
             out.push(self.norm(p, &join(path, &i.to_string()), ct)?);
@@ -193,8 +226,14 @@ impl Normalizer<'_, '_> {
             }
             return Ok(self.named(m, &t, false));
         }
-        // Mixed or non-string values: a union of literals.
-        let members: Vec<Value> = values.iter().map(|v| json!({ "const": v })).collect();
+        // Mixed or non-string values: a union of literals, each value once.
+        let mut members: Vec<Value> = Vec::new();
+        for v in values {
+            let member = json!({ "const": v });
+            if !members.contains(&member) {
+                members.push(member);
+            }
+        }
         let mut u = Map::new();
         u.insert("anyOf".into(), Value::Array(members));
         if let Some(d) = desc {
@@ -279,7 +318,99 @@ fn flatten_union<'v>(members: &'v [Value], path: &str, out: &mut Vec<(String, &'
                     flatten_union(inner, &join(&p, key), out);
                 }
             }
+            // `A | A` is `A`: a repeated member adds nothing but typify's work, which
+            // multiplies with every copy when the union sits inside an intersection.
+            _ if out.iter().any(|(_, seen)| *seen == v) => {}
             _ => out.push((p, v)),
         }
+    }
+}
+
+/// The most alternatives an intersection of unions is written out as: each one is a type
+/// of its own in the generated code. Beyond it the intersection is an untyped value
+/// (lossless on the wire, documented as such).
+pub(super) const MAX_ALTERNATIVES: usize = 64;
+
+/// An intersection with union parts, distributed: `(A | B) & C` as `(A & C) | (B & C)`.
+pub(super) enum Distributed {
+    /// One intersection per combination of the unions' members, the other parts in each.
+    Union(Vec<Value>),
+    /// More combinations than [`MAX_ALTERNATIVES`].
+    TooMany(u128),
+}
+
+/// Distributes an intersection over the unions among its parts, or `None` when no part
+/// is a union. typify 0.8 does this itself, but its work grows faster than exponentially
+/// with the unions' sizes (two unions of six open objects take 14 s; four unions of two
+/// exhaust memory), so the normalizer hands it a union of plain intersections instead,
+/// which the object merge usually turns into plain objects.
+pub(super) fn distribute<'v>(parts: impl Iterator<Item = &'v Value>) -> Option<Distributed> {
+    let mut plain: Vec<&Value> = Vec::new();
+    let mut unions: Vec<Vec<&Value>> = Vec::new();
+    let mut stack: Vec<&Value> = parts.collect();
+    stack.reverse();
+    while let Some(part) = stack.pop() {
+        // A nested bare intersection is the same intersection.
+        if let Some(Value::Array(inner)) = bare(part, "allOf") {
+            stack.extend(inner.iter().rev());
+            continue;
+        }
+        match bare(part, "anyOf").or_else(|| bare(part, "oneOf")) {
+            Some(Value::Array(members)) => {
+                let mut flat = Vec::new();
+                flatten_union(members, "", &mut flat);
+                unions.push(flat.into_iter().map(|(_, v)| v).collect());
+            }
+            _ => {
+                if !plain.contains(&part) {
+                    plain.push(part);
+                }
+            }
+        }
+    }
+    if unions.is_empty() {
+        return None;
+    }
+    let total = unions
+        .iter()
+        .fold(1u128, |n, u| n.saturating_mul(u.len() as u128));
+    if total > MAX_ALTERNATIVES as u128 {
+        return Some(Distributed::TooMany(total));
+    }
+    let mut combos: Vec<Vec<&Value>> = vec![plain];
+    for members in &unions {
+        combos = combos
+            .iter()
+            .flat_map(|combo| {
+                members.iter().map(move |m| {
+                    let mut c = combo.clone();
+                    if !c.contains(m) {
+                        c.push(m);
+                    }
+                    c
+                })
+            })
+            .collect();
+    }
+    let members = combos
+        .into_iter()
+        .map(|parts| match parts.as_slice() {
+            [only] => (*only).clone(),
+            _ => json!({ "allOf": parts }),
+        })
+        .collect();
+    Some(Distributed::Union(members))
+}
+
+/// `key`'s value when it is the node's only key but for a description or title.
+fn bare<'v>(node: &'v Value, key: &str) -> Option<&'v Value> {
+    let o = node.as_object()?;
+    let only = o
+        .keys()
+        .all(|k| k == key || k == "description" || k == "title");
+    if only {
+        o.get(key)
+    } else {
+        None
     }
 }
