@@ -74,7 +74,7 @@ pub(crate) fn accept_upgraded(server: Arc<ServerShared>, io: ServerIo, request: 
 fn ws_config(server: &ServerShared) -> WebSocketConfig {
     let max = server.options.max_frame_size;
     WebSocketConfig::default()
-        .read_buffer_size(4096)
+        .read_buffer_size(2048)
         .write_buffer_size(0)
         .max_message_size(Some(max))
         .max_frame_size(Some(max))
@@ -427,8 +427,11 @@ async fn handle_ws(
                 return;
             }
         }
+        // The session runs as a task of its own: the connection task (sized for the TLS
+        // and WebSocket handshakes, about 5–8 KiB) ends here instead of living as long
+        // as the session.
         let task = SessionTask::new(server.clone(), shared, rx, instance, done);
-        task.run(ws).await;
+        tokio::spawn(task.run(ws));
         return;
     }
 }

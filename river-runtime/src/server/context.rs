@@ -150,7 +150,7 @@ impl Context {
         }
         let _ = self.inner.send(Cmd::Cancel {
             stream: self.inner.stream.clone(),
-            error: ProtocolError::new(ProtocolErrorCode::Cancel, message),
+            error: Box::new(ProtocolError::new(ProtocolErrorCode::Cancel, message)),
         });
     }
     /// Whether the call is over (both halves closed, cancelled, or the session lost).

@@ -201,7 +201,10 @@ where
                 inner.res_flags.fetch_or(HANDLER_DONE, Ordering::SeqCst);
                 let _ = inner.send(Cmd::Cancel {
                     stream: inner.stream.clone(),
-                    error: ProtocolError::new(ProtocolErrorCode::UncaughtError, message),
+                    error: Box::new(ProtocolError::new(
+                        ProtocolErrorCode::UncaughtError,
+                        message,
+                    )),
                 });
             }
         }

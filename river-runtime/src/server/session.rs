@@ -55,10 +55,11 @@ pub(crate) enum Cmd {
         err_item: Option<Payload>,
         close: bool,
     },
-    /// A server cancel (`ctx.cancel`, uncaught failure).
+    /// A server cancel (`ctx.cancel`, uncaught failure). Boxed: the rare variant would
+    /// otherwise size every slot of the session's command channel (96 → 64 bytes).
     Cancel {
         stream: StreamRef,
-        error: ProtocolError,
+        error: Box<ProtocolError>,
     },
     /// A handler started waiting at the high-water mark: send an `ACK` so that the
     /// client echoes it with its current ack (see the `server` module docs).
@@ -819,7 +820,7 @@ impl SessionTask {
             }
             Cmd::Cancel { stream, error } => {
                 if self.live(&stream).is_some() {
-                    self.server_cancel(&stream.id, error);
+                    self.server_cancel(&stream.id, *error);
                 }
             }
             Cmd::Nudge => {
