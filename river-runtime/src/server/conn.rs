@@ -75,7 +75,7 @@ fn ws_config(server: &ServerShared) -> WebSocketConfig {
     let max = server.options.max_frame_size;
     WebSocketConfig::default()
         .read_buffer_size(2048)
-        .write_buffer_size(0)
+        .write_buffer_size(64 * 1024)
         .max_message_size(Some(max))
         .max_frame_size(Some(max))
 }

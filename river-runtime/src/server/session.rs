@@ -7,6 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
+use std::task::Poll;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
@@ -349,6 +350,7 @@ impl SessionTask {
         while !self.finished {
             let event = self.next_event().await;
             self.handle(event);
+            self.take_received_frames().await;
             if !self.finished {
                 let mut n = 0;
                 while n < BATCH && !self.finished {
@@ -364,6 +366,27 @@ impl SessionTask {
                 self.maybe_ack();
             }
             self.flush().await;
+        }
+    }
+
+    /// Handles the frames that have already arrived (up to [`BATCH`]) before the flush,
+    /// so that one write answers all of them: with many callers on one connection a
+    /// write per inbound frame cost more kernel time (a TCP segment each) than all the
+    /// session's own work. Polling with this task's context never parks it: a pending
+    /// socket just ends the batch, and `next_event` polls it again.
+    async fn take_received_frames(&mut self) {
+        let mut n = 0;
+        while n < BATCH && !self.finished {
+            let readable = self.held.is_none() || self.backlog.len() < self.backlog_cap;
+            let Some(ws) = self.conn.as_mut().filter(|_| readable) else {
+                return;
+            };
+            let polled = std::future::poll_fn(|cx| Poll::Ready(ws.poll_next_unpin(cx))).await;
+            match polled {
+                Poll::Ready(frame) => self.handle(Event::Frame(frame)),
+                Poll::Pending => return,
+            }
+            n += 1;
         }
     }
 
