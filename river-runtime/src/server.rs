@@ -116,6 +116,7 @@
 //! (default mark) while the server sends nothing, plus one per time a server writer
 //! reaches the mark, and echoes each; the checks are one counter per frame.
 
+mod cmd_queue;
 mod conn;
 mod io;
 mod session;

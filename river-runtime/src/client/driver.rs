@@ -10,6 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -246,7 +247,10 @@ impl Driver {
                     }
                 }
                 Event::Attempt(result) => self.on_attempt(result).await,
-                Event::Frame(frame) => self.on_frame(frame).await,
+                Event::Frame(frame) => {
+                    self.on_frame(frame).await;
+                    self.take_received_frames().await;
+                }
                 Event::Watchdog => self.on_watchdog().await,
                 Event::GraceExpired => {
                     if let Some(session) = &self.session {
@@ -272,6 +276,27 @@ impl Driver {
         rx.close();
         while let Some(cmd) = rx.recv().await {
             self.reject_closed(cmd);
+        }
+    }
+
+    /// Handles the frames that have already arrived (up to [`BATCH`]) without going
+    /// back through `next_event`, whose `select!` arms a watchdog timer per call. Polling
+    /// with this task's context never parks it: a pending socket ends the batch, and
+    /// `next_event` polls it again.
+    async fn take_received_frames(&mut self) {
+        for _ in 0..BATCH {
+            let Some(session) = self.session.as_mut().filter(|s| s.held.is_none()) else {
+                return;
+            };
+            let Link::Connected(conn) = &mut session.link else {
+                return;
+            };
+            let stream = &mut conn.stream;
+            let polled = std::future::poll_fn(|cx| Poll::Ready(stream.poll_next_unpin(cx))).await;
+            match polled {
+                Poll::Ready(frame) => self.on_frame(frame).await,
+                Poll::Pending => return,
+            }
         }
     }
 

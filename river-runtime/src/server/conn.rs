@@ -22,6 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use super::cmd_queue::Closed;
 use super::io::ServerIo;
 use super::session::{new_session, Attach, AttachReply, Cmd, SessionEntry, SessionTask};
 use super::upgrade::{UpgradeRejection, UpgradeRequest};
@@ -309,7 +310,7 @@ async fn handle_ws(
                 };
                 match shared.tx.send(Cmd::Attach(Box::new(attach))) {
                     Ok(()) => {}
-                    Err(mpsc::error::SendError(cmd)) => {
+                    Err(Closed(cmd)) => {
                         let Cmd::Attach(a) = cmd else { return };
                         ws = a.ws;
                         continue;
@@ -370,7 +371,7 @@ async fn handle_ws(
             .await;
             return;
         }
-        let (shared, rx, instance) = new_session(
+        let (shared, instance) = new_session(
             &server,
             &from,
             &req.session_id,
@@ -430,7 +431,7 @@ async fn handle_ws(
         // The session runs as a task of its own: the connection task (sized for the TLS
         // and WebSocket handshakes, about 5–8 KiB) ends here instead of living as long
         // as the session.
-        let task = SessionTask::new(server.clone(), shared, rx, instance, done);
+        let task = SessionTask::new(server.clone(), shared, instance, done);
         tokio::spawn(task.run(ws));
         return;
     }

@@ -18,6 +18,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::cmd_queue::CmdQueue;
 use super::upgrade::UpgradeRequest;
 use super::websocket::{close_ws, close_ws_with, handshake_frame, Ws};
 use super::{Context, CtxInner, Meta, ProcKind, RequestSink, ServerShared};
@@ -105,7 +106,8 @@ pub(crate) struct SessionShared {
     pub(crate) client_id: Arc<str>,
     pub(crate) session_id: Arc<str>,
     pub(crate) codec: Codec,
-    pub(crate) tx: mpsc::UnboundedSender<Cmd>,
+    /// Commands to the session task.
+    pub(crate) tx: CmdQueue,
     /// Current parsed handshake metadata (replaced by re-handshakes).
     pub(crate) metadata: RwLock<Option<Meta>>,
     /// The upgrade request of the current (latest) connection.
@@ -242,7 +244,6 @@ pub(crate) struct SessionTask {
     instance: u64,
     state: SessionState,
     conn: Option<Ws>,
-    rx: mpsc::UnboundedReceiver<Cmd>,
     streams: HashMap<Arc<str>, StreamEntry>,
     tombstones: IndexSet<Box<str>>,
     next_gen: u64,
@@ -253,7 +254,8 @@ pub(crate) struct SessionTask {
     outbox: Vec<Bytes>,
     /// An accepted frame whose request queue was full: while it is here, frames are
     /// read into `backlog` only (see the module docs of `server`).
-    held: Option<TransportMessage>,
+    /// Boxed: a `TransportMessage` is about 250 bytes, inline in every idle session's task.
+    held: Option<Box<TransportMessage>>,
     /// In-order frames read while `held` waits: not accepted yet (the client resends
     /// them after a reconnect), but their acks already trimmed the send buffer.
     backlog: VecDeque<TransportMessage>,
@@ -275,13 +277,12 @@ pub(crate) fn new_session(
     session_id: &str,
     metadata: Option<Meta>,
     request: Arc<UpgradeRequest>,
-) -> (Arc<SessionShared>, mpsc::UnboundedReceiver<Cmd>, u64) {
-    let (tx, rx) = mpsc::unbounded_channel();
+) -> (Arc<SessionShared>, u64) {
     let shared = Arc::new(SessionShared {
         client_id: Arc::from(client_id),
         session_id: Arc::from(session_id),
         codec: server.codec,
-        tx,
+        tx: CmdQueue::new(),
         metadata: RwLock::new(metadata),
         request: RwLock::new(request),
         buffered: AtomicUsize::new(0),
@@ -294,14 +295,20 @@ pub(crate) fn new_session(
         reader_space: Notify::new(),
     });
     let instance = server.next_instance.fetch_add(1, Ordering::Relaxed);
-    (shared, rx, instance)
+    (shared, instance)
+}
+
+/// However the task ends (a panic included), nothing waits on its queue afterwards.
+impl Drop for SessionTask {
+    fn drop(&mut self) {
+        self.close_queue();
+    }
 }
 
 impl SessionTask {
     pub(crate) fn new(
         server: Arc<ServerShared>,
         shared: Arc<SessionShared>,
-        rx: mpsc::UnboundedReceiver<Cmd>,
         instance: u64,
         done: mpsc::Sender<()>,
     ) -> Self {
@@ -320,7 +327,6 @@ impl SessionTask {
             instance,
             state,
             conn: None,
-            rx,
             streams: HashMap::new(),
             tombstones: IndexSet::new(),
             next_gen: 0,
@@ -354,9 +360,9 @@ impl SessionTask {
             if !self.finished {
                 let mut n = 0;
                 while n < BATCH && !self.finished {
-                    match self.rx.try_recv() {
-                        Ok(cmd) => self.on_cmd(cmd),
-                        Err(_) => break,
+                    match self.shared.tx.try_recv() {
+                        Some(cmd) => self.on_cmd(cmd),
+                        None => break,
                     }
                     n += 1;
                 }
@@ -401,7 +407,7 @@ impl SessionTask {
 
     async fn next_event(&mut self) -> Event {
         let conn = &mut self.conn;
-        let rx = &mut self.rx;
+        let rx = &self.shared.tx;
         let heartbeat = &mut self.heartbeat;
         let grace = self.grace_deadline;
         let rehandshake = self.rehandshake_deadline;
@@ -487,7 +493,7 @@ impl SessionTask {
         if let Some(msg) = self.held.take() {
             // Reading resumes: the liveness deadline starts afresh.
             self.last_inbound = Instant::now();
-            self.dispatch(msg);
+            self.dispatch(*msg);
         }
         while self.held.is_none() && !self.finished {
             let Some(msg) = self.backlog.pop_front() else {
@@ -655,9 +661,14 @@ impl SessionTask {
         if let Some(ws) = self.conn.take() {
             close_ws(ws);
         }
-        // Hand pending reconnects back to their connection tasks.
-        self.rx.close();
-        while let Ok(cmd) = self.rx.try_recv() {
+        self.close_queue();
+    }
+
+    /// Refuses further commands and hands pending reconnects back to their connection
+    /// tasks (which then start a new session).
+    fn close_queue(&self) {
+        self.shared.tx.close();
+        while let Some(cmd) = self.shared.tx.try_recv() {
             if let Cmd::Attach(a) = cmd {
                 let a = *a;
                 let _ = a.reply.send(AttachReply::Gone { ws: a.ws });
@@ -1149,7 +1160,7 @@ impl SessionTask {
         if entry.kind.has_requests() && entry.sink.as_ref().is_some_and(|s| !s.has_room()) {
             tracing::debug!(stream_id = %id, "request queue full; pausing reads");
             self.server.read_pauses.fetch_add(1, Ordering::Relaxed);
-            self.held = Some(msg);
+            self.held = Some(Box::new(msg));
             return;
         }
         let closed = flags.is_closed();
