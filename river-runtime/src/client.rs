@@ -111,6 +111,6 @@ use crate::tls::ClientTls;
 use crate::validate::{ProcedureValidators, SchemaValidators, Validator};
 use crate::value::Value;
 
-use driver::{Command, ProcKind};
+use driver::{Command, OpenCommand, ProcKind};
 use queue::StreamEvent;
 use queue::{EventQueue, EventTx};

@@ -73,17 +73,9 @@ impl ProcKind {
 
 /// What handles ask the driver to do.
 pub(crate) enum Command {
-    Open {
-        kind: ProcKind,
-        stream_id: String,
-        service: String,
-        procedure: String,
-        init: Payload,
-        /// The call span's trace context for the stream-open frame.
-        tracing: Tracing,
-        events: EventTx,
-        stream: Arc<StreamShared>,
-    },
+    /// Boxed: the largest variant would otherwise size (and be copied with) every
+    /// command, the many `Data` of an upload or stream included.
+    Open(Box<OpenCommand>),
     Data {
         stream_id: String,
         payload: Payload,
@@ -102,6 +94,19 @@ pub(crate) enum Command {
     Shutdown {
         reply: oneshot::Sender<()>,
     },
+}
+
+/// A call to open (see [`Command::Open`]).
+pub(crate) struct OpenCommand {
+    pub(crate) kind: ProcKind,
+    pub(crate) stream_id: String,
+    pub(crate) service: String,
+    pub(crate) procedure: String,
+    pub(crate) init: Payload,
+    /// The call span's trace context for the stream-open frame.
+    pub(crate) tracing: Tracing,
+    pub(crate) events: EventTx,
+    pub(crate) stream: Arc<StreamShared>,
 }
 
 struct StreamEntry {
@@ -165,6 +170,8 @@ struct Session {
     last_connect_error: Option<Error>,
 }
 
+// One value at a time, on the driver's stack: the new connection is not worth a box.
+#[allow(clippy::large_enum_variant)]
 enum Event {
     Cmd(Option<Command>),
     Attempt(Result<WebSocket, AttemptError>),
@@ -324,8 +331,8 @@ impl Driver {
 
     fn reject_closed(&mut self, cmd: Command) {
         match cmd {
-            Command::Open { events, .. } => {
-                events.send(StreamEvent::Error(ProtocolError::new(
+            Command::Open(open) => {
+                open.events.send(StreamEvent::Error(ProtocolError::new(
                     ProtocolErrorCode::UnexpectedDisconnect,
                     "transport is closed",
                 )));
@@ -347,16 +354,17 @@ impl Driver {
             return;
         }
         match cmd {
-            Command::Open {
-                kind,
-                stream_id,
-                service,
-                procedure,
-                init,
-                tracing,
-                events,
-                stream,
-            } => {
+            Command::Open(open) => {
+                let OpenCommand {
+                    kind,
+                    stream_id,
+                    service,
+                    procedure,
+                    init,
+                    tracing,
+                    events,
+                    stream,
+                } = *open;
                 if self.session.is_none() {
                     if let Some(refused) = &self.refused {
                         let err = ProtocolError::unexpected_disconnect(&self.cfg.server_id)

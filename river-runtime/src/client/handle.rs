@@ -273,7 +273,7 @@ impl Client {
         let stream = Arc::new(StreamShared {
             write_closed: AtomicBool::new(!kind.has_writer()),
         });
-        cmd.send(Command::Open {
+        cmd.send(Command::Open(Box::new(OpenCommand {
             kind,
             stream_id: stream_id.clone(),
             service: service.to_string(),
@@ -282,7 +282,7 @@ impl Client {
             tracing,
             events: EventTx::new(rx.clone()),
             stream: stream.clone(),
-        })
+        })))
         .map_err(|_| RiverError::Protocol(transport_closed()))?;
         Ok(OpenCall {
             handle: CallHandle {
