@@ -46,14 +46,25 @@ fn fill_id(out: &mut [u8; ID_LEN], mut next_u64: impl FnMut() -> u64) {
 
 /// A fresh 12-character id (message ids, stream ids).
 pub fn generate_id() -> String {
-    let mut rng = rand::rng();
-    let mut buf = [0u8; ID_LEN];
-    fill_id(&mut buf, || rng.next_u64());
-    // Alphabet bytes are ASCII, so this never falls back to the empty default. (A
-    // 12-byte UTF-8 check is cheaper than pushing 12 `char`s one by one.)
-    std::str::from_utf8(&buf)
-        .map(str::to_owned)
-        .unwrap_or_default()
+    IdBuf::new().as_str().to_owned()
+}
+
+/// A fresh id on the stack: the message id of every outgoing frame is only encoded,
+/// never kept, so it needs no allocation.
+pub(crate) struct IdBuf([u8; ID_LEN]);
+
+impl IdBuf {
+    pub(crate) fn new() -> Self {
+        let mut rng = rand::rng();
+        let mut buf = [0u8; ID_LEN];
+        fill_id(&mut buf, || rng.next_u64());
+        IdBuf(buf)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Alphabet bytes are ASCII, so this never falls back to the empty default.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// A fresh session id: `session-` followed by 12 id characters.

@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::codec::{Codec, FrameRef};
 use crate::error::Error;
-use crate::ids::generate_id;
+use crate::ids::IdBuf;
 use crate::message::{ControlFlags, ExpectedSessionState, Payload, Tracing, TransportMessage};
 
 /// What to do with an inbound frame, decided by [`SessionState::check_inbound`].
@@ -153,9 +153,9 @@ impl SessionState {
     /// the bytes in the send buffer and returns them. On an encode failure nothing is
     /// consumed (the reference then destroys the session).
     pub fn stamp(&mut self, codec: Codec, out: Outgoing) -> Result<Bytes, Error> {
-        let id = generate_id();
+        let id = IdBuf::new();
         let frame = Bytes::from(codec.encode_frame(&FrameRef {
-            id: &id,
+            id: id.as_str(),
             from: &self.local_id,
             to: &self.peer_id,
             seq: self.seq,
