@@ -5,7 +5,8 @@
 # Then, per codec, the same runner suite over wss:// (certificates from `test-certs`)
 # against servers that require an `Authorization` header on the upgrade: it must pass
 # the same number of scenarios as over ws://, and a run without the header must fail
-# fast (under 10 s) naming HTTP 401.
+# fast (under 10 s) naming HTTP 401. Last, river-bench runs with --url and --compare
+# against two interop-servers.
 # Every server must stop cleanly (exit 0) on SIGTERM. Exits non-zero on any failure.
 #
 #   scripts/interop.sh            # everything
@@ -177,6 +178,45 @@ if [[ $rc -ne 0 || -z "$continued" || "$continued" -eq 0 ]]; then
   failures=$((failures + 1))
 fi
 summary+=("runner msgpack --otel: $otel_line; client $otel_client; server $otel_server")
+
+# river-bench against servers it did not spawn: --url and --compare on two interop-servers
+# (whose test.add keeps a running total), with a small scale scenario. A functional
+# check (debug build, tiny counts): the figures themselves mean nothing here.
+echo "== interop: river-bench --url / --compare against interop-server (msgpack)"
+cargo build --profile "$PROFILE" -p river-bench || exit 1
+start_server "bench-a" --codec msgpack || exit 1
+bench_a_pid=$SERVER_PID bench_a_port=$SERVER_PORT
+start_server "bench-b" --codec msgpack || exit 1
+bench_b_pid=$SERVER_PID bench_b_port=$SERVER_PORT
+"$bin_dir/river-bench" --json --quick --codec msgpack --skip-bare \
+  --url "ws://127.0.0.1:$bench_a_port" --compare "ws://127.0.0.1:$bench_b_port" \
+  --only seq,concurrent,echo,upload,scale --calls 200 --seconds 0.5 --messages 2000 \
+  --scale-idle 200 --scale-active 10 >"$tmp/bench.json" 2>"$tmp/bench.err"
+rc=$?
+stop_server "$bench_a_pid" "interop-server (bench a)"
+stop_server "$bench_b_pid" "interop-server (bench b)"
+bench_line="$(python3 - "$tmp/bench.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+need = [("river", "seq_rpc_p99_ms"), ("river", "concurrent_rpc_calls_per_s"),
+        ("river", "upload_msgs_per_s"), ("river", "scale_p99_ms_crowded"),
+        ("compare", "stream_echo_msgs_per_s"), ("compare", "concurrent_rpc_calls_per_s_vs_river")]
+missing = [f"{g}.msgpack.{k}" for g, k in need if not isinstance(r.get(g, {}).get("msgpack", {}).get(k), (int, float))]
+if missing:
+    print("missing " + ", ".join(missing)); sys.exit(1)
+m = r["river"]["msgpack"]
+print(f"{m['concurrent_rpc_calls_per_s']:.0f} calls/s, compare/river "
+      f"{r['compare']['msgpack']['concurrent_rpc_calls_per_s_vs_river']:.2f}, "
+      f"scale p99 {m['scale_p99_ms_alone']:.2f} -> {m['scale_p99_ms_crowded']:.2f} ms with 200 idle")
+PY
+)"
+prc=$?
+if [[ $rc -ne 0 || $prc -ne 0 ]]; then
+  echo "FAIL river-bench --url/--compare: exit $rc; $bench_line" >&2
+  tail -5 "$tmp/bench.err" >&2
+  failures=$((failures + 1))
+fi
+summary+=("river-bench --url/--compare: $bench_line")
 
 echo "== interop summary ($((SECONDS - start_time)) s)"
 for line in "${summary[@]}"; do
