@@ -17,7 +17,10 @@ pub(crate) trait RequestSink: Send + Sync {
 }
 
 pub(super) struct ReqState<R> {
-    pub(super) items: VecDeque<Result<R, ProtocolError>>,
+    /// Errors are boxed: they are rare, and `ProtocolError` (72 bytes) would otherwise
+    /// size every slot. The queue starts with room for one request (most handlers take
+    /// each one as it comes), not the four a first `push_back` reserves.
+    pub(super) items: VecDeque<Result<R, Box<ProtocolError>>>,
     pub(super) closed: bool,
     pub(super) dropped: bool,
     /// The session found the queue full and waits for room.
@@ -61,11 +64,14 @@ impl<R> ReqQueue<R> {
         }
     }
 
-    pub(super) fn push(&self, item: Result<R, ProtocolError>) {
+    pub(super) fn push(&self, item: Result<R, Box<ProtocolError>>) {
         let waker = {
             let mut st = self.lock();
             if st.closed || st.dropped {
                 return;
+            }
+            if st.items.capacity() == 0 {
+                st.items.reserve_exact(1);
             }
             st.items.push_back(item);
             st.waker.take()
@@ -84,7 +90,7 @@ impl<R: DeserializeOwned + Send> RequestSink for ReqQueue<R> {
     }
 
     fn push_err(&self, error: ProtocolError) {
-        self.push(Err(error));
+        self.push(Err(Box::new(error)));
     }
 
     fn close(&self) {
@@ -129,7 +135,7 @@ impl<R> futures::Stream for Requests<R> {
             if st.items.len() < self.queue.session.read_queue_capacity {
                 self.queue.unblock(&mut st);
             }
-            return Poll::Ready(Some(item));
+            return Poll::Ready(Some(item.map_err(|e| *e)));
         }
         if st.closed {
             return Poll::Ready(None);
