@@ -432,7 +432,7 @@ async fn handle_ws(
         // and WebSocket handshakes, about 5–8 KiB) ends here instead of living as long
         // as the session.
         let task = SessionTask::new(server.clone(), shared, instance, done);
-        tokio::spawn(task.run(ws));
+        tokio::spawn(task.start(ws));
         return;
     }
 }

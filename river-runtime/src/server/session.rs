@@ -346,12 +346,18 @@ impl SessionTask {
         self.server.codec
     }
 
-    /// Runs the session with its first connection (the handshake was accepted).
-    pub(crate) async fn run(mut self, ws: Ws) {
+    /// Takes the session's first connection (the handshake was accepted) and returns the
+    /// session's task. The connection is adopted here, outside the task's future, whose
+    /// state would otherwise keep a (moved-from) slot for it for the session's life.
+    pub(crate) fn start(mut self, ws: Ws) -> impl std::future::Future<Output = ()> + Send {
         let (cid, sid) = (&self.shared.client_id, &self.shared.session_id);
         telemetry::session_started(Side::Server, cid, sid);
         telemetry::handshake_accepted(Side::Server, cid, sid, false);
         self.adopt(ws);
+        self.run()
+    }
+
+    async fn run(mut self) {
         self.flush().await;
         while !self.finished {
             let event = self.next_event().await;
