@@ -103,10 +103,10 @@ summary=()
 for t in "${TARGETS[@]}"; do
     log="logs/$t.log"
     after=$(find "artifacts/$t" -type f | wc -l)
-    runs=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -n 1 | awk '{print $2 " execs in " $5 " s"}')
+    runs=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -n 1 | awk '{print $2 " execs in " $5 " s"}' || true)
     if [ -z "$runs" ]; then
         # Fork mode: "#<execs>: cov: … time: <seconds>s job: …"
-        runs=$(grep -E '^#[0-9]+: cov' "$log" | tail -n 1 | sed -E 's/^#([0-9]+):.* time: ([0-9]+)s.*/\1 execs in \2 s/')
+        runs=$(grep -E '^#[0-9]+: cov' "$log" | tail -n 1 | sed -E 's/^#([0-9]+):.* time: ([0-9]+)s.*/\1 execs in \2 s/' || true)
     fi
     stats=$(grep -E '^#[0-9]+' "$log" | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+(/[0-9a-zA-Z]+)?' || true)
     crashes=$((after - ${before[$t]}))
