@@ -116,7 +116,7 @@
 //! (default mark) while the server sends nothing, plus one per time a server writer
 //! reaches the mark, and echoes each; the checks are one counter per frame.
 
-mod cmd_queue;
+mod commands;
 mod conn;
 mod io;
 mod session;
@@ -170,7 +170,8 @@ use crate::telemetry::{CallTelemetry, Outcome, Received};
 use crate::validate::{SchemaError, ValidationErrors, ValidationIssue, Validator};
 use crate::value::Value;
 
-use session::{Cmd, SessionShared, StreamRef};
+use commands::{Cmd, StreamRef};
+use session::SessionShared;
 
 /// Parsed handshake metadata as the validator returned it.
 pub(crate) type Meta = Arc<dyn Any + Send + Sync>;

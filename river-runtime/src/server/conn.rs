@@ -22,9 +22,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::cmd_queue::Closed;
+use super::commands::{Attach, AttachReply, Closed, Cmd};
 use super::io::ServerIo;
-use super::session::{new_session, Attach, AttachReply, Cmd, SessionEntry, SessionTask};
+use super::session::{new_session, SessionEntry, SessionTask};
 use super::upgrade::{UpgradeRejection, UpgradeRequest};
 use super::websocket::{close_ws, close_ws_with, handshake_frame, Ws};
 use super::{Meta, ServerShared};

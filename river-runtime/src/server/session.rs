@@ -13,86 +13,24 @@ use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, Notify};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::cmd_queue::CmdQueue;
+use super::commands::{Attach, AttachReply, Cmd, CmdQueue, StreamRef};
 use super::upgrade::UpgradeRequest;
 use super::websocket::{close_ws, close_ws_with, handshake_frame, Ws};
 use super::{Context, CtxInner, Meta, ProcKind, RequestSink, ServerShared};
 use crate::codec::{Codec, PayloadMismatch};
 use crate::error::{InvalidRequestExtras, ProtocolError, ProtocolErrorCode, ValidationErrorEntry};
 use crate::message::{
-    Control, ControlFlags, ExpectedSessionState, False, HandshakeStatus, Payload, TransportMessage,
-    HEARTBEAT_STREAM_ID, REHANDSHAKE_STREAM_ID,
+    Control, ControlFlags, False, HandshakeStatus, Payload, TransportMessage, HEARTBEAT_STREAM_ID,
+    REHANDSHAKE_STREAM_ID,
 };
 use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
 use crate::telemetry::{self, CallTelemetry, Outcome, Received, Side};
 use crate::validate::ValidationErrors;
-
-/// Identifies one stream of a session: its id and a generation number, so that a late
-/// command for a finished stream never touches a newer stream with the same id.
-#[derive(Clone, Debug)]
-pub(crate) struct StreamRef {
-    pub(crate) id: Arc<str>,
-    pub(crate) gen: u64,
-}
-
-/// What handlers and connection tasks ask of a session task.
-pub(crate) enum Cmd {
-    /// A result item (flag 0) of a stream/subscription.
-    Item { stream: StreamRef, payload: Payload },
-    /// Close the response half of a stream/subscription (CLOSE, flag 8).
-    CloseRes { stream: StreamRef },
-    /// An rpc/upload handler finished: the encoded result, or an uncaught failure.
-    Finish {
-        stream: StreamRef,
-        outcome: Result<Payload, String>,
-    },
-    /// A stream/subscription handler returned normally or with a service error.
-    StreamDone {
-        stream: StreamRef,
-        err_item: Option<Payload>,
-        close: bool,
-    },
-    /// A server cancel (`ctx.cancel`, uncaught failure). Boxed: the rare variant would
-    /// otherwise size every slot of the session's command channel (96 → 64 bytes).
-    Cancel {
-        stream: StreamRef,
-        error: Box<ProtocolError>,
-    },
-    /// A handler started waiting at the high-water mark: send an `ACK` so that the
-    /// client echoes it with its current ack (see the `server` module docs).
-    Nudge,
-    /// Send `REHANDSHAKE_REQ`.
-    Rehandshake,
-    /// A transparent reconnect: adopt this connection if the states agree.
-    Attach(Box<Attach>),
-    /// Destroy the session (hard reconnect, shutdown).
-    Destroy,
-}
-
-/// A new connection for an existing session.
-pub(crate) struct Attach {
-    pub(crate) ws: Ws,
-    pub(crate) expected: ExpectedSessionState,
-    pub(crate) metadata: Option<Meta>,
-    /// The upgrade request of the new connection.
-    pub(crate) request: Arc<UpgradeRequest>,
-    pub(crate) reply: oneshot::Sender<AttachReply>,
-}
-
-/// The session task's answer to [`Attach`].
-pub(crate) enum AttachReply {
-    /// The session adopted the connection (and answered the handshake).
-    Accepted,
-    /// The states disagree: reject with `SESSION_STATE_MISMATCH` and this reason.
-    Rejected { ws: Ws, reason: String },
-    /// The session is being destroyed: decide again as if it did not exist.
-    Gone { ws: Ws },
-}
 
 /// What the server map holds per client id.
 pub(crate) struct SessionEntry {

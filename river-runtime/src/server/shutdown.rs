@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::session::{Cmd, SessionShared};
+use super::commands::Cmd;
+use super::session::SessionShared;
 use super::ServerShared;
 
 /// What a graceful shutdown found.

@@ -1,17 +1,85 @@
-//! The queue of commands to one session task (handler results, cancels, reconnects).
+//! What handlers and connection tasks ask of a session task ([`Cmd`]), and the queue
+//! that carries it to the task ([`CmdQueue`]).
 //!
-//! Many senders (handlers, connection tasks, the server handle), one receiver (the
+//! The queue has many senders (handlers, connection tasks, the server handle), one receiver (the
 //! session task), unbounded. It replaces a tokio unbounded channel, which allocates a
 //! block of 32 slots (about 2 KiB of `Cmd`s) per session up front: most sessions are idle
 //! most of the time, so memory per idle session counted it in full. This queue allocates
 //! when a command is first queued and keeps only what the largest burst needed.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 
-use super::session::Cmd;
+use super::upgrade::UpgradeRequest;
+use super::websocket::Ws;
+use super::Meta;
+use crate::error::ProtocolError;
+use crate::message::ExpectedSessionState;
+use crate::Payload;
+
+/// Identifies one stream of a session: its id and a generation number, so that a late
+/// command for a finished stream never touches a newer stream with the same id.
+#[derive(Clone, Debug)]
+pub(crate) struct StreamRef {
+    pub(crate) id: Arc<str>,
+    pub(crate) gen: u64,
+}
+
+/// What handlers and connection tasks ask of a session task.
+pub(crate) enum Cmd {
+    /// A result item (flag 0) of a stream/subscription.
+    Item { stream: StreamRef, payload: Payload },
+    /// Close the response half of a stream/subscription (CLOSE, flag 8).
+    CloseRes { stream: StreamRef },
+    /// An rpc/upload handler finished: the encoded result, or an uncaught failure.
+    Finish {
+        stream: StreamRef,
+        outcome: Result<Payload, String>,
+    },
+    /// A stream/subscription handler returned normally or with a service error.
+    StreamDone {
+        stream: StreamRef,
+        err_item: Option<Payload>,
+        close: bool,
+    },
+    /// A server cancel (`ctx.cancel`, uncaught failure). Boxed: the rare variant would
+    /// otherwise size every slot of the session's command channel (96 → 64 bytes).
+    Cancel {
+        stream: StreamRef,
+        error: Box<ProtocolError>,
+    },
+    /// A handler started waiting at the high-water mark: send an `ACK` so that the
+    /// client echoes it with its current ack (see the `server` module docs).
+    Nudge,
+    /// Send `REHANDSHAKE_REQ`.
+    Rehandshake,
+    /// A transparent reconnect: adopt this connection if the states agree.
+    Attach(Box<Attach>),
+    /// Destroy the session (hard reconnect, shutdown).
+    Destroy,
+}
+
+/// A new connection for an existing session.
+pub(crate) struct Attach {
+    pub(crate) ws: Ws,
+    pub(crate) expected: ExpectedSessionState,
+    pub(crate) metadata: Option<Meta>,
+    /// The upgrade request of the new connection.
+    pub(crate) request: Arc<UpgradeRequest>,
+    pub(crate) reply: oneshot::Sender<AttachReply>,
+}
+
+/// The session task's answer to [`Attach`].
+pub(crate) enum AttachReply {
+    /// The session adopted the connection (and answered the handshake).
+    Accepted,
+    /// The states disagree: reject with `SESSION_STATE_MISMATCH` and this reason.
+    Rejected { ws: Ws, reason: String },
+    /// The session is being destroyed: decide again as if it did not exist.
+    Gone { ws: Ws },
+}
 
 /// The receiving session task is gone: the command comes back.
 pub(crate) struct Closed(pub(crate) Cmd);
@@ -87,7 +155,6 @@ impl CmdQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     #[tokio::test]
     async fn commands_arrive_in_order_and_come_back_after_close() {
