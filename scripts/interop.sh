@@ -191,7 +191,7 @@ bench_b_pid=$SERVER_PID bench_b_port=$SERVER_PORT
 "$bin_dir/river-bench" --json --quick --codec msgpack --skip-bare \
   --url "ws://127.0.0.1:$bench_a_port" --compare "ws://127.0.0.1:$bench_b_port" \
   --only seq,concurrent,echo,upload,scale --calls 200 --seconds 0.5 --messages 2000 \
-  --scale-idle 200 --scale-active 10 >"$tmp/bench.json" 2>"$tmp/bench.err"
+  --scale-idle 200 --scale-active 10 --count-allocs >"$tmp/bench.json" 2>"$tmp/bench.err"
 rc=$?
 stop_server "$bench_a_pid" "interop-server (bench a)"
 stop_server "$bench_b_pid" "interop-server (bench b)"
@@ -200,6 +200,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 need = [("river", "seq_rpc_p99_ms"), ("river", "concurrent_rpc_calls_per_s"),
         ("river", "upload_msgs_per_s"), ("river", "scale_p99_ms_crowded"),
+        ("river", "upload_client_allocs_per_op"),
         ("compare", "stream_echo_msgs_per_s"), ("compare", "concurrent_rpc_calls_per_s_vs_river")]
 missing = [f"{g}.msgpack.{k}" for g, k in need if not isinstance(r.get(g, {}).get("msgpack", {}).get(k), (int, float))]
 if missing:
