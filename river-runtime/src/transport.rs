@@ -105,7 +105,8 @@ pub const MAX_MESSAGE_SIZE: usize = 100 * 1024 * 1024;
 
 /// The client's WebSocket read buffer. tungstenite zero-fills the whole buffer before
 /// every socket read (0.30, `FrameCodec::read_in`), so its 128 KiB default cost about
-/// 100k instructions of `memset` per sequential rpc; 4 KiB is what the server uses.
+/// 100k instructions of `memset` per sequential rpc. (The server uses 2 KiB, for its
+/// memory per idle session; a client has one connection.)
 /// Larger frames are still read whole (the buffer is per read, not a frame limit).
 const READ_BUFFER_SIZE: usize = 4096;
 

@@ -72,11 +72,19 @@ pub(crate) fn accept_upgraded(server: Arc<ServerShared>, io: ServerIo, request: 
     });
 }
 
+/// tungstenite's read buffer per connection: every idle session keeps one (and 0.30
+/// zero-fills all of it before each read), so it is small; a larger frame is still read
+/// whole, in more reads.
+const READ_BUFFER_SIZE: usize = 2048;
+/// Frames written before a flush stay here: the session task flushes once per batch of
+/// handled frames, so a burst of answers is one `write(2)`, not one per frame.
+const WRITE_BUFFER_SIZE: usize = 64 * 1024;
+
 fn ws_config(server: &ServerShared) -> WebSocketConfig {
     let max = server.options.max_frame_size;
     WebSocketConfig::default()
-        .read_buffer_size(2048)
-        .write_buffer_size(64 * 1024)
+        .read_buffer_size(READ_BUFFER_SIZE)
+        .write_buffer_size(WRITE_BUFFER_SIZE)
         .max_message_size(Some(max))
         .max_frame_size(Some(max))
 }
