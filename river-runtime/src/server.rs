@@ -128,6 +128,7 @@ mod builder;
 mod context;
 mod failure;
 mod handle;
+mod handler_task;
 mod handshake;
 mod requests;
 mod responses;
@@ -156,8 +157,6 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 
-use futures::future::lazy;
-use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch, Notify};
@@ -171,6 +170,7 @@ use crate::validate::{SchemaError, ValidationErrors, ValidationIssue, Validator}
 use crate::value::Value;
 
 use commands::{Cmd, StreamRef};
+use handler_task::{panic_message, spawn_streaming, spawn_unary};
 use session::SessionShared;
 
 /// Parsed handshake metadata as the validator returned it.

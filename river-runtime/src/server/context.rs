@@ -17,8 +17,9 @@ pub(crate) struct CtxInner {
     pub(super) res_flags: AtomicU8,
     /// The call's span and metrics.
     pub(crate) telemetry: CallTelemetry,
-    /// The trace context the stream-open frame carried.
-    pub(super) trace: Received,
+    /// The trace context the stream-open frame carried; boxed, and only when it was not
+    /// empty (as it is without OpenTelemetry), to keep each open call small.
+    pub(super) trace: Option<Box<Received>>,
 }
 
 impl CtxInner {
@@ -43,6 +44,12 @@ impl CtxInner {
         let message = field("message").unwrap_or_default();
         self.telemetry
             .fail(Outcome::ServiceError, field("code").as_deref(), &message);
+    }
+
+    /// Whether the call's response half is still open (the call is not over and the
+    /// handler did not close it).
+    pub(super) fn res_open(&self) -> bool {
+        !self.is_done() && self.res_flags.load(Ordering::SeqCst) & RES_CLOSED == 0
     }
 
     pub(super) fn is_done(&self) -> bool {
@@ -90,7 +97,8 @@ impl Context {
                 notify: Notify::new(),
                 res_flags: AtomicU8::new(0),
                 telemetry,
-                trace,
+                trace: (trace.traceparent.is_some() || trace.tracestate.is_some())
+                    .then(|| Box::new(trace)),
             }),
         }
     }
@@ -119,11 +127,11 @@ impl Context {
     /// client sends an empty one without OpenTelemetry: that is `None`). With the
     /// `opentelemetry` feature the call's span already continues this trace.
     pub fn traceparent(&self) -> Option<&str> {
-        self.inner.trace.traceparent.as_deref()
+        self.inner.trace.as_ref()?.traceparent.as_deref()
     }
     /// The W3C `tracestate` the caller sent with the call, if any.
     pub fn tracestate(&self) -> Option<&str> {
-        self.inner.trace.tracestate.as_deref()
+        self.inner.trace.as_ref()?.tracestate.as_deref()
     }
     /// The call's span (`river.server`, see the crate's telemetry docs). Handlers run
     /// inside it; tasks a handler spawns can `instrument` themselves with it.

@@ -14,41 +14,27 @@ pub struct Responses<O, E> {
 
 impl<O: Serialize, E: Serialize> Responses<O, E> {
     /// Sends one result item (flag 0); waits while the send buffer is at its high-water mark.
-    pub async fn send(&self, item: Result<O, E>) -> Result<(), Error> {
-        if !self.is_open() {
-            return Err(Error::closed("response stream is closed"));
+    ///
+    /// The item is encoded when this is called, and the returned future holds only the
+    /// encoded payload (plus a boxed wait if the buffer is full when it is polled): a
+    /// handler waiting on it stays small, and a waiting handler is most of the memory
+    /// of an open stream.
+    pub fn send(&self, item: Result<O, E>) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        SendItem {
+            inner: &self.ctx.inner,
+            state: match self.encode(item) {
+                Ok(payload) => SendState::Encoded(payload),
+                Err(e) => SendState::Failed(Box::new(e)),
+            },
         }
-        let codec = self.ctx.codec();
-        let payload = match &item {
-            Ok(o) => encode_result(codec, true, o)?,
-            Err(e) => {
-                self.ctx.inner.record_service_error(e);
-                encode_result(codec, false, e)?
-            }
-        };
-        drop(item);
-        let inner = &self.ctx.inner;
-        inner.session.wait_writable(inner).await;
-        if !self.is_open() {
-            return Err(Error::closed("response stream is closed"));
-        }
-        inner.session.item_queued();
-        let sent = inner.send(Cmd::Item {
-            stream: inner.stream.clone(),
-            payload,
-        });
-        if sent.is_err() {
-            inner.session.item_taken();
-        }
-        sent
     }
     /// Sends an `Ok` item.
-    pub async fn ok(&self, value: O) -> Result<(), Error> {
-        self.send(Ok(value)).await
+    pub fn ok(&self, value: O) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        self.send(Ok(value))
     }
     /// Sends an `Err` item (the stream stays open).
-    pub async fn err(&self, error: E) -> Result<(), Error> {
-        self.send(Err(error)).await
+    pub fn err(&self, error: E) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        self.send(Err(error))
     }
     /// Closes the response half (sends CLOSE). Idempotent.
     pub async fn close(&self) {
@@ -56,8 +42,24 @@ impl<O: Serialize, E: Serialize> Responses<O, E> {
     }
     /// Whether the half is still open.
     pub fn is_open(&self) -> bool {
-        !self.ctx.inner.is_done()
-            && self.ctx.inner.res_flags.load(Ordering::SeqCst) & RES_CLOSED == 0
+        self.ctx.inner.res_open()
+    }
+}
+
+impl<O: Serialize, E: Serialize> Responses<O, E> {
+    /// Checks that the half is open and encodes one item as `{ok, payload}`.
+    fn encode(&self, item: Result<O, E>) -> Result<Payload, Error> {
+        if !self.is_open() {
+            return Err(Error::closed("response stream is closed"));
+        }
+        let codec = self.ctx.codec();
+        match &item {
+            Ok(o) => encode_result(codec, true, o),
+            Err(e) => {
+                self.ctx.inner.record_service_error(e);
+                encode_result(codec, false, e)
+            }
+        }
     }
 }
 
@@ -84,6 +86,68 @@ impl<O, E> Drop for Responses<O, E> {
         if prev & HANDLER_DONE != 0 {
             self.close_now();
         }
+    }
+}
+
+/// The future of [`Responses::send`].
+struct SendItem<'a> {
+    inner: &'a CtxInner,
+    state: SendState<'a>,
+}
+
+enum SendState<'a> {
+    /// Encoded, not yet queued.
+    Encoded(Payload),
+    /// Waiting for the send buffer to drain below its high-water mark.
+    Waiting(Payload, Pin<Box<dyn Future<Output = ()> + Send + 'a>>),
+    /// The half was closed or the item could not be encoded.
+    Failed(Box<Error>),
+    /// The outcome was returned.
+    Done,
+}
+
+impl Future for SendItem<'_> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let inner = self.inner;
+        let payload = match std::mem::replace(&mut self.state, SendState::Done) {
+            SendState::Encoded(payload) if inner.session.has_room() => payload,
+            SendState::Encoded(payload) => {
+                // Rare: backpressure. Boxed, so that the future has no room for the wait
+                // on the common path.
+                let mut wait: Pin<Box<dyn Future<Output = ()> + Send + '_>> =
+                    Box::pin(inner.session.wait_writable(inner));
+                if wait.as_mut().poll(cx).is_pending() {
+                    self.state = SendState::Waiting(payload, wait);
+                    return Poll::Pending;
+                }
+                payload
+            }
+            SendState::Waiting(payload, mut wait) => {
+                if wait.as_mut().poll(cx).is_pending() {
+                    self.state = SendState::Waiting(payload, wait);
+                    return Poll::Pending;
+                }
+                payload
+            }
+            SendState::Failed(e) => return Poll::Ready(Err(*e)),
+            SendState::Done => {
+                return Poll::Ready(Err(Error::closed("the send was already completed")))
+            }
+        };
+        if !inner.res_open() {
+            return Poll::Ready(Err(Error::closed("response stream is closed")));
+        }
+        inner.session.item_queued();
+        let sent = inner.send(Cmd::Item {
+            stream: inner.stream.clone(),
+            payload,
+        });
+        if sent.is_err() {
+            inner.session.item_taken();
+        }
+        Poll::Ready(sent)
     }
 }
 

@@ -1,23 +1,7 @@
-//! [`Router`]: procedures by service and name, request decoding and validation, and the tasks that run handlers.
+//! [`Router`]: procedures by service and name, and request decoding and validation.
+//! The tasks that run the handlers are in `handler_task.rs`.
 
 use super::*;
-use tracing::Instrument;
-
-/// The text of a caught panic.
-pub(super) fn panic_message(panic: Box<dyn Any + Send>) -> String {
-    let msg = if let Some(s) = panic.downcast_ref::<&'static str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        String::new()
-    };
-    if msg.is_empty() {
-        "unknown reason".to_string()
-    } else {
-        msg
-    }
-}
 
 /// The four procedure kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,105 +95,6 @@ pub(super) fn decode_validated<T: DeserializeOwned>(
             message: e.to_string(),
         })
     })
-}
-
-/// Starts a handler task: polls it once right here, in the session task, and spawns
-/// it only if it is still pending. The handler's synchronous prefix therefore runs
-/// before the session dispatches the next frame (see "Handler start order" in the
-/// module docs). `fut` catches panics itself; the first poll used a no-op waker, which
-/// is fine because the spawned task polls it again at once with its own.
-pub(super) fn start_task(mut fut: Pin<Box<dyn Future<Output = ()> + Send + 'static>>) {
-    let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
-    if fut.as_mut().poll(&mut cx).is_pending() {
-        tokio::spawn(fut);
-    }
-}
-
-/// Runs an rpc/upload handler and reports its outcome to the session task.
-///
-/// Built from combinators rather than `async` blocks: an `async move { fut.await }`
-/// layer keeps its captured `fut` and the awaited `fut` in separate slots, so each
-/// layer doubled the handler future (a 784-byte `streams.echo` handler became a
-/// 2,376-byte task). `Map`/`CatchUnwind` hold it once. The registrations pass
-/// `lazy(|_| h(..)).flatten()` for the same reason: the handler is still called inside
-/// the catch, at the first poll, and the `Flatten` holds either its arguments or its
-/// future, never both.
-pub(super) fn spawn_unary<O, E, Fut>(ctx: Context, fut: Fut)
-where
-    O: Serialize + Send + 'static,
-    E: Serialize + Send + 'static,
-    Fut: Future<Output = Result<O, Failure<E>>> + Send + 'static,
-{
-    let codec = ctx.codec();
-    let span = ctx.span().clone();
-    let inner = ctx.inner.clone();
-    // Encoding runs user `Serialize` code: inside the catch too.
-    let run = AssertUnwindSafe(fut.instrument(span).map(move |res| match res {
-        Ok(o) => encode_result(codec, true, &o).map_err(|e| e.to_string()),
-        Err(Failure::Service(e)) => {
-            inner.record_service_error(&e);
-            encode_result(codec, false, &e).map_err(|e| e.to_string())
-        }
-        Err(Failure::Uncaught(m)) => Err(m),
-    }))
-    .catch_unwind();
-    start_task(Box::pin(run.map(move |res| {
-        let outcome = res.unwrap_or_else(|p| Err(panic_message(p)));
-        let inner = &ctx.inner;
-        let _ = inner.send(Cmd::Finish {
-            stream: inner.stream.clone(),
-            outcome,
-        });
-    })));
-}
-
-/// Runs a stream/subscription handler and reports its outcome to the session task
-/// (combinators for the same reason as [`spawn_unary`]).
-pub(super) fn spawn_streaming<E, Fut>(ctx: Context, fut: Fut)
-where
-    E: Serialize + Send + 'static,
-    Fut: Future<Output = Result<(), Failure<E>>> + Send + 'static,
-{
-    let codec = ctx.codec();
-    let span = ctx.span().clone();
-    let inner = ctx.inner.clone();
-    let run = AssertUnwindSafe(fut.instrument(span).map(move |res| match res {
-        Ok(()) => Ok(None),
-        Err(Failure::Service(e)) => {
-            inner.record_service_error(&e);
-            encode_result(codec, false, &e)
-                .map(Some)
-                .map_err(|e| e.to_string())
-        }
-        Err(Failure::Uncaught(m)) => Err(m),
-    }))
-    .catch_unwind();
-    let outer = run.map(move |res| {
-        let inner = &ctx.inner;
-        let err_item = res.unwrap_or_else(|p| Err(panic_message(p)));
-        match err_item {
-            Ok(err_item) => {
-                let prev = inner.res_flags.fetch_or(HANDLER_DONE, Ordering::SeqCst);
-                let close = prev & RES_DROPPED != 0;
-                let _ = inner.send(Cmd::StreamDone {
-                    stream: inner.stream.clone(),
-                    err_item,
-                    close,
-                });
-            }
-            Err(message) => {
-                inner.res_flags.fetch_or(HANDLER_DONE, Ordering::SeqCst);
-                let _ = inner.send(Cmd::Cancel {
-                    stream: inner.stream.clone(),
-                    error: Box::new(ProtocolError::new(
-                        ProtocolErrorCode::UncaughtError,
-                        message,
-                    )),
-                });
-            }
-        }
-    });
-    start_task(Box::pin(outer));
 }
 
 /// A table of services and their procedures.
@@ -338,7 +223,7 @@ impl Router {
                 let init: I = decode_validated(codec, init, schemas.init.as_ref())?;
                 let h = handler.clone();
                 let c = ctx.clone();
-                spawn_unary(ctx, lazy(move |_| h(c, init)).flatten());
+                spawn_unary(ctx, move || h(c, init));
                 Ok(None)
             };
         self.insert(
@@ -380,7 +265,7 @@ impl Router {
                 };
                 let h = handler.clone();
                 let c = ctx.clone();
-                spawn_unary(ctx, lazy(move |_| h(c, init, reqs)).flatten());
+                spawn_unary(ctx, move || h(c, init, reqs));
                 Ok(Some(queue as Arc<dyn RequestSink>))
             };
         self.insert(
@@ -426,7 +311,7 @@ impl Router {
                 };
                 let h = handler.clone();
                 let c = ctx.clone();
-                spawn_streaming(ctx, lazy(move |_| h(c, init, reqs, resps)).flatten());
+                spawn_streaming(ctx, move || h(c, init, reqs, resps));
                 Ok(Some(queue as Arc<dyn RequestSink>))
             };
         self.insert(
@@ -464,7 +349,7 @@ impl Router {
                 };
                 let h = handler.clone();
                 let c = ctx.clone();
-                spawn_streaming(ctx, lazy(move |_| h(c, init, resps)).flatten());
+                spawn_streaming(ctx, move || h(c, init, resps));
                 Ok(None)
             };
         self.insert(

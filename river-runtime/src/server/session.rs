@@ -74,6 +74,13 @@ impl SessionShared {
         }
     }
 
+    /// Whether an item can be queued without waiting: the send buffer is below the
+    /// high-water mark, or the session is closed (sending then fails at once).
+    pub(crate) fn has_room(&self) -> bool {
+        let used = self.buffered.load(Ordering::SeqCst) + self.pending.load(Ordering::SeqCst);
+        used < self.high_water_mark || self.closed.load(Ordering::SeqCst)
+    }
+
     /// Waits while the send buffer is at or above the high-water mark (and the session
     /// and the call are alive).
     pub(crate) async fn wait_writable(&self, ctx: &CtxInner) {
@@ -186,6 +193,9 @@ pub(crate) struct SessionTask {
     tombstones: IndexSet<Box<str>>,
     next_gen: u64,
     last_inbound: Instant,
+    /// A frame was accepted since `last_inbound` was last set: the clock is read once
+    /// per batch of frames, not per frame.
+    inbound_seen: bool,
     heartbeat: Option<Interval>,
     grace_deadline: Option<Instant>,
     rehandshake_deadline: Option<Instant>,
@@ -269,6 +279,7 @@ impl SessionTask {
             tombstones: IndexSet::new(),
             next_gen: 0,
             last_inbound: Instant::now(),
+            inbound_seen: false,
             heartbeat: None,
             grace_deadline: None,
             rehandshake_deadline: None,
@@ -301,6 +312,9 @@ impl SessionTask {
             let event = self.next_event().await;
             self.handle(event);
             self.take_received_frames().await;
+            if std::mem::take(&mut self.inbound_seen) {
+                self.last_inbound = Instant::now();
+            }
             if !self.finished {
                 let mut n = 0;
                 while n < BATCH && !self.finished {
@@ -531,8 +545,9 @@ impl SessionTask {
             self.heartbeat = None;
             return;
         }
-        if self.held.is_some() {
-            // We are not reading, so silence proves nothing.
+        if self.held.is_some() || std::mem::take(&mut self.inbound_seen) {
+            // We are not reading (so silence proves nothing), or a frame was accepted
+            // since the run loop last read the clock.
             self.last_inbound = Instant::now();
         }
         if self.last_inbound.elapsed() >= self.server.options.session.liveness_deadline() {
@@ -887,7 +902,7 @@ impl SessionTask {
                 Inbound::Duplicate => {}
                 Inbound::Gap { .. } => self.connection_lost(),
                 Inbound::Accepted => {
-                    self.last_inbound = Instant::now();
+                    self.inbound_seen = true;
                     self.update_buffered();
                     self.backlog.push_back(msg);
                 }
@@ -904,7 +919,7 @@ impl SessionTask {
             Inbound::Duplicate => {}
             Inbound::Gap { .. } => self.connection_lost(),
             Inbound::Accepted => {
-                self.last_inbound = Instant::now();
+                self.inbound_seen = true;
                 self.update_buffered();
                 if msg.control_flags.is_ack() {
                     return;
