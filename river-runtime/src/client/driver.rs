@@ -244,19 +244,14 @@ impl Driver {
                 }
                 Event::Cmd(Some(cmd)) => {
                     self.handle_command(cmd).await;
-                    let mut n = 0;
-                    while n < BATCH && !self.shutdown {
-                        match rx.try_recv() {
-                            Ok(cmd) => self.handle_command(cmd).await,
-                            Err(_) => break,
-                        }
-                        n += 1;
-                    }
+                    self.take_queued_commands(&mut rx).await;
+                    self.take_received_frames().await;
                 }
                 Event::Attempt(result) => self.on_attempt(result).await,
                 Event::Frame(frame) => {
                     self.on_frame(frame).await;
                     self.take_received_frames().await;
+                    self.take_queued_commands(&mut rx).await;
                 }
                 Event::Watchdog => self.on_watchdog().await,
                 Event::GraceExpired => {
@@ -283,6 +278,20 @@ impl Driver {
         rx.close();
         while let Some(cmd) = rx.recv().await {
             self.reject_closed(cmd);
+        }
+    }
+
+    /// Handles the commands already queued (up to [`BATCH`]), so that one flush carries
+    /// the frames of all of them: with many callers, the responses just routed have
+    /// woken callers whose next calls are already waiting here.
+    async fn take_queued_commands(&mut self, rx: &mut mpsc::UnboundedReceiver<Command>) {
+        let mut n = 0;
+        while n < BATCH && !self.shutdown {
+            match rx.try_recv() {
+                Ok(cmd) => self.handle_command(cmd).await,
+                Err(_) => break,
+            }
+            n += 1;
         }
     }
 
