@@ -44,9 +44,6 @@ impl<O: Serialize, E: Serialize> Responses<O, E> {
     pub fn is_open(&self) -> bool {
         self.ctx.inner.res_open()
     }
-}
-
-impl<O: Serialize, E: Serialize> Responses<O, E> {
     /// Checks that the half is open and encodes one item as `{ok, payload}`.
     fn encode(&self, item: Result<O, E>) -> Result<Payload, Error> {
         if !self.is_open() {

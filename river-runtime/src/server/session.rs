@@ -88,8 +88,7 @@ impl SessionShared {
             let drained = self.drained.notified();
             tokio::pin!(drained);
             drained.as_mut().enable();
-            let used = self.buffered.load(Ordering::SeqCst) + self.pending.load(Ordering::SeqCst);
-            if used < self.high_water_mark || self.closed.load(Ordering::SeqCst) || ctx.is_done() {
+            if self.has_room() || ctx.is_done() {
                 return;
             }
             if !self.nudged.swap(true, Ordering::SeqCst) {
