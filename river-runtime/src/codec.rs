@@ -19,6 +19,7 @@ pub use binary_fields::{
     binary_codec_error, binary_codec_fields, binary_codec_fields_of, service_binary_codec_fields,
 };
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde::de::DeserializeOwned;
@@ -183,6 +184,66 @@ pub(crate) struct FrameRef<'a> {
     pub(crate) payload: &'a Payload,
 }
 
+/// A decoded frame whose strings borrow from the frame's bytes where they can: always
+/// with msgpack, and with JSON unless a string has escapes. The session loops read every
+/// frame this way, so an accepted frame costs no `String` for its ids; a frame they must
+/// keep (a paused stream's) becomes [`FrameIn<'static>`] with [`FrameIn::into_static`].
+#[derive(Clone, Debug)]
+pub(crate) struct FrameIn<'a> {
+    pub(crate) id: Cow<'a, str>,
+    pub(crate) from: Cow<'a, str>,
+    pub(crate) to: Cow<'a, str>,
+    pub(crate) seq: u64,
+    pub(crate) ack: u64,
+    pub(crate) service_name: Option<Cow<'a, str>>,
+    pub(crate) procedure_name: Option<Cow<'a, str>>,
+    pub(crate) stream_id: Cow<'a, str>,
+    pub(crate) control_flags: ControlFlags,
+    pub(crate) tracing: Option<Tracing>,
+    /// A slice of the frame.
+    pub(crate) payload: Payload,
+}
+
+fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(s.into_owned())
+}
+
+impl FrameIn<'_> {
+    /// The same frame with every string owned, to keep past the frame's bytes.
+    pub(crate) fn into_static(self) -> FrameIn<'static> {
+        FrameIn {
+            id: owned(self.id),
+            from: owned(self.from),
+            to: owned(self.to),
+            seq: self.seq,
+            ack: self.ack,
+            service_name: self.service_name.map(owned),
+            procedure_name: self.procedure_name.map(owned),
+            stream_id: owned(self.stream_id),
+            control_flags: self.control_flags,
+            tracing: self.tracing,
+            payload: self.payload,
+        }
+    }
+
+    /// The public, owned form.
+    pub(crate) fn into_message(self) -> TransportMessage {
+        TransportMessage {
+            id: self.id.into_owned(),
+            from: self.from.into_owned(),
+            to: self.to.into_owned(),
+            seq: self.seq,
+            ack: self.ack,
+            service_name: self.service_name.map(Cow::into_owned),
+            procedure_name: self.procedure_name.map(Cow::into_owned),
+            stream_id: self.stream_id.into_owned(),
+            control_flags: self.control_flags,
+            tracing: self.tracing,
+            payload: self.payload,
+        }
+    }
+}
+
 impl Codec {
     /// Parses a codec name: `json`, or `msgpack` / `binary`.
     pub fn from_name(name: &str) -> Option<Codec> {
@@ -235,10 +296,16 @@ impl Codec {
         /// (`null` is rejected, as the reference does); unknown keys are ignored. The payload
         /// is kept encoded, as a slice of `frame`.
         fn decode_message(self, frame: bytes::Bytes) -> Result<TransportMessage, Error> {
-            match self {
-                Codec::Json => json::decode_message(frame),
-                Codec::Msgpack => msgpack::decode_message(frame),
-            }
+            self.decode_frame(&frame).map(FrameIn::into_message)
+        }
+    }
+
+    /// [`Self::decode_message`] without copying the envelope's strings: they borrow from
+    /// `frame` where they can.
+    pub(crate) fn decode_frame(self, frame: &bytes::Bytes) -> Result<FrameIn<'_>, Error> {
+        match self {
+            Codec::Json => json::decode_frame(frame),
+            Codec::Msgpack => msgpack::decode_frame(frame),
         }
     }
 
@@ -292,6 +359,78 @@ impl Codec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn frame(codec: Codec, stream_id: &str) -> bytes::Bytes {
+        let payload = codec.encode(&serde_json::json!({"n": 1})).unwrap();
+        let tracing = Tracing {
+            traceparent: "00-tp".to_string(),
+            tracestate: String::new(),
+        };
+        bytes::Bytes::from(
+            codec
+                .encode_frame(&FrameRef {
+                    id: "msg123456789",
+                    from: "client-a",
+                    to: "SERVER",
+                    seq: 7,
+                    ack: 3,
+                    service_name: Some("svc"),
+                    procedure_name: Some("proc"),
+                    stream_id,
+                    control_flags: ControlFlags::OPEN,
+                    tracing: Some(&tracing),
+                    payload: &payload,
+                })
+                .unwrap(),
+        )
+    }
+
+    #[allow(clippy::ptr_arg)] // the point is to look at the `Cow` itself
+    fn borrowed(s: &Cow<'_, str>) -> bool {
+        matches!(s, Cow::Borrowed(_))
+    }
+
+    #[test]
+    fn decoded_frames_borrow_their_strings_from_the_frame() {
+        for codec in [Codec::Json, Codec::Msgpack] {
+            let bytes = frame(codec, "stream-1");
+            let f = codec.decode_frame(&bytes).unwrap();
+            for s in [&f.id, &f.from, &f.to, &f.stream_id] {
+                assert!(borrowed(s), "{codec:?}: {s:?} was copied");
+            }
+            assert!(f.service_name.as_ref().is_some_and(borrowed), "{codec:?}");
+            assert!(f.procedure_name.as_ref().is_some_and(borrowed), "{codec:?}");
+            // The same frame as the owned decoder gives, field by field.
+            let owned = codec.decode_message(bytes.clone()).unwrap();
+            let kept = f.into_static();
+            assert!(!borrowed(&kept.stream_id));
+            assert_eq!(kept.clone().into_message(), owned, "{codec:?}");
+            assert_eq!(owned.id, "msg123456789");
+            assert_eq!(owned.stream_id, "stream-1");
+            assert_eq!((owned.seq, owned.ack), (7, 3));
+            assert_eq!(owned.service_name.as_deref(), Some("svc"));
+            assert_eq!(owned.procedure_name.as_deref(), Some("proc"));
+            assert_eq!(owned.tracing.unwrap().traceparent, "00-tp");
+            let n: serde_json::Value = codec.decode(&owned.payload).unwrap();
+            assert_eq!(n, serde_json::json!({"n": 1}));
+        }
+    }
+
+    #[test]
+    fn a_json_string_with_escapes_is_unescaped_into_an_owned_string() {
+        let bytes = frame(Codec::Json, "a\"bé");
+        let f = Codec::Json.decode_frame(&bytes).unwrap();
+        assert!(!borrowed(&f.stream_id));
+        assert_eq!(f.stream_id, "a\"bé");
+        assert!(borrowed(&f.from));
+        // A string field of another type is still refused, with the field's name.
+        let text = std::str::from_utf8(&bytes).unwrap().replace("\"SERVER\"", "5");
+        let err = Codec::Json
+            .decode_frame(&bytes::Bytes::from(text))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a string"), "{err}");
+    }
 
     #[test]
     fn payload_writer_spills_past_the_inline_buffer() {

@@ -8,6 +8,7 @@
 
 pub mod state;
 
+pub(crate) use state::OutgoingRef;
 pub use state::{Inbound, Outgoing, SessionState};
 
 /// How many non-ACK frames a session task accepts without sending anything before it

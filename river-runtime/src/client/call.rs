@@ -30,11 +30,12 @@ pub(super) struct OpenCall {
 #[derive(Clone)]
 pub(super) struct CallHandle {
     pub(super) cmd: Option<mpsc::UnboundedSender<Command>>,
-    pub(super) stream_id: String,
+    /// Shared with every command about the stream: no copy per frame.
+    pub(super) stream_id: Arc<str>,
 }
 
 impl CallHandle {
-    pub(super) fn send(&self, make: impl FnOnce(String) -> Command) -> bool {
+    pub(super) fn send(&self, make: impl FnOnce(Arc<str>) -> Command) -> bool {
         match &self.cmd {
             Some(cmd) => cmd.send(make(self.stream_id.clone())).is_ok(),
             None => false,

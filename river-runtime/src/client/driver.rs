@@ -25,7 +25,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::backoff::RetryBudget;
 use super::queue::{EventTx, StreamEvent};
 use super::{ClientEvent, Config, Shared, StreamShared};
-use crate::codec::Codec;
+use crate::codec::{Codec, FrameIn};
 use crate::connect::ConnectRequest;
 use crate::error::{Error, ProtocolError, ProtocolErrorCode};
 use crate::ids::{generate_id, generate_session_id};
@@ -34,7 +34,7 @@ use crate::message::{
     HandshakeRequest, HandshakeRequestTag, HandshakeResponse, HandshakeStatus, Payload, Tracing,
     TransportMessage, HEARTBEAT_STREAM_ID, PROTOCOL_VERSION, REHANDSHAKE_STREAM_ID,
 };
-use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
+use crate::session::{explicit_ack_threshold, Inbound, Outgoing, OutgoingRef, SessionState};
 use crate::telemetry::{self, Side};
 use crate::transport::{dial, WebSocket};
 
@@ -77,14 +77,14 @@ pub(crate) enum Command {
     /// command, the many `Data` of an upload or stream included.
     Open(Box<OpenCommand>),
     Data {
-        stream_id: String,
+        stream_id: Arc<str>,
         payload: Payload,
     },
     Close {
-        stream_id: String,
+        stream_id: Arc<str>,
     },
     Cancel {
-        stream_id: String,
+        stream_id: Arc<str>,
         /// From a dropped handle: a no-op once the response half has finished.
         from_drop: bool,
     },
@@ -99,7 +99,7 @@ pub(crate) enum Command {
 /// A call to open (see [`Command::Open`]).
 pub(crate) struct OpenCommand {
     pub(crate) kind: ProcKind,
-    pub(crate) stream_id: String,
+    pub(crate) stream_id: Arc<str>,
     pub(crate) service: String,
     pub(crate) procedure: String,
     pub(crate) init: Payload,
@@ -155,14 +155,14 @@ enum Link {
 
 struct Session {
     state: SessionState,
-    streams: HashMap<String, StreamEntry>,
+    streams: HashMap<Arc<str>, StreamEntry>,
     link: Link,
     grace_deadline: Option<Instant>,
     /// Whether this session has been connected before (for the reconnect counter).
     was_connected: bool,
     /// An accepted frame whose reader queue was full: while it is here, the connection
     /// is not read (see the module docs of `client`).
-    held: Option<TransportMessage>,
+    held: Option<FrameIn<'static>>,
     /// A frame was held since the last watchdog check.
     paused_since_check: bool,
     /// The last failed connection attempt since the last successful one: the cause of
@@ -397,25 +397,25 @@ impl Driver {
                         write_open: kind.has_writer(),
                     },
                 );
-                let out = Outgoing {
-                    stream_id,
+                let out = OutgoingRef {
+                    stream_id: &stream_id,
                     control_flags: kind.open_flags(),
-                    payload: init,
-                    service_name: Some(service),
-                    procedure_name: Some(procedure),
-                    tracing: Some(tracing),
+                    payload: &init,
+                    service_name: Some(&service),
+                    procedure_name: Some(&procedure),
+                    tracing: Some(&tracing),
                 };
-                self.send(out).await;
+                self.send_frame(&out, false).await;
             }
             Command::Data { stream_id, payload } => {
                 let writable = self
                     .session
                     .as_ref()
-                    .and_then(|s| s.streams.get(&stream_id))
+                    .and_then(|s| s.streams.get(&*stream_id))
                     .is_some_and(|e| e.write_open);
                 if writable {
-                    let out = Outgoing::new(stream_id, ControlFlags::NONE, payload);
-                    self.send_frame(out, true).await;
+                    let out = OutgoingRef::new(&stream_id, ControlFlags::NONE, &payload);
+                    self.send_frame(&out, true).await;
                 } else {
                     self.data_taken();
                 }
@@ -436,8 +436,8 @@ impl Driver {
                     session.streams.remove(&stream_id);
                 }
                 let payload = self.close_payload.clone();
-                self.send(Outgoing::new(stream_id, ControlFlags::CLOSED, payload))
-                    .await;
+                let out = OutgoingRef::new(&stream_id, ControlFlags::CLOSED, &payload);
+                self.send_frame(&out, false).await;
             }
             Command::Cancel {
                 stream_id,
@@ -459,8 +459,8 @@ impl Driver {
                     }
                 }
                 let payload = self.cancel_payload.clone();
-                self.send(Outgoing::new(stream_id, ControlFlags::CANCEL, payload))
-                    .await;
+                let out = OutgoingRef::new(&stream_id, ControlFlags::CANCEL, &payload);
+                self.send_frame(&out, false).await;
             }
             Command::Connect { reply } => {
                 self.refused = None;
@@ -689,7 +689,7 @@ impl Driver {
             }
         };
         self.wire.frame_in(bytes.len());
-        let msg = match self.codec.decode_message(bytes) {
+        let msg = match self.codec.decode_frame(&bytes) {
             Ok(m) => m,
             Err(e) => {
                 self.invalid_message(format!("undecodable frame: {e}"));
@@ -699,7 +699,7 @@ impl Driver {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        match session.state.check_inbound(&msg) {
+        match session.state.check_frame(&msg) {
             Inbound::WrongFrom => {
                 self.invalid_message(format!(
                     "frame from {:?}, expected {:?}",
@@ -754,7 +754,7 @@ impl Driver {
         let Some(msg) = &session.held else {
             return;
         };
-        let ready = match session.streams.get(&msg.stream_id) {
+        let ready = match session.streams.get(&*msg.stream_id) {
             Some(entry) => entry.events.as_ref().is_none_or(|e| e.has_room()),
             None => true,
         };
@@ -770,7 +770,7 @@ impl Driver {
         }
     }
 
-    async fn dispatch(&mut self, msg: TransportMessage) {
+    async fn dispatch(&mut self, msg: FrameIn<'_>) {
         let flags = msg.control_flags;
         if flags.is_ack() {
             let payload = self.ack_payload.clone();
@@ -793,13 +793,13 @@ impl Driver {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        let Some(entry) = session.streams.get_mut(&msg.stream_id) else {
+        let Some(entry) = session.streams.get_mut(&*msg.stream_id) else {
             tracing::debug!(stream_id = %msg.stream_id, "frame for an unknown stream ignored");
             return;
         };
         if flags.is_cancel() {
             let err = validate_cancel(self.codec, &msg.payload);
-            if let Some(entry) = session.streams.remove(&msg.stream_id) {
+            if let Some(entry) = session.streams.remove(&*msg.stream_id) {
                 entry.shared.write_closed.store(true, Ordering::Release);
                 if let Some(events) = entry.events {
                     events.send(StreamEvent::Error(err));
@@ -816,7 +816,7 @@ impl Driver {
                         .stats
                         .read_pauses
                         .fetch_add(1, Ordering::Relaxed);
-                    session.held = Some(msg);
+                    session.held = Some(msg.into_static());
                     session.paused_since_check = true;
                     return;
                 }
@@ -826,7 +826,7 @@ impl Driver {
         if flags.is_closed() {
             entry.events = None;
             if !entry.write_open {
-                session.streams.remove(&msg.stream_id);
+                session.streams.remove(&*msg.stream_id);
             }
         }
     }
@@ -864,19 +864,19 @@ impl Driver {
 
     /// Stamps a frame into the session and writes it when connected.
     async fn send(&mut self, out: Outgoing) {
-        self.send_frame(out, false).await;
+        self.send_frame(&out.as_ref(), false).await;
     }
 
     /// [`Self::send`]; `data`: the frame comes from a writer's [`Command::Data`], which
     /// leaves `pending` once the frame is in `len` ([`Self::data_taken`]).
-    async fn send_frame(&mut self, out: Outgoing, data: bool) {
+    async fn send_frame(&mut self, out: &OutgoingRef<'_>, data: bool) {
         let Some(session) = self.session.as_mut() else {
             if data {
                 self.data_taken();
             }
             return;
         };
-        let frame = match session.state.stamp(self.codec, out) {
+        let frame = match session.state.stamp_ref(self.codec, out) {
             Ok(f) => f,
             Err(e) => {
                 tracing::error!(error = %e, "could not encode a frame; destroying the session");

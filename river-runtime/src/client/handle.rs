@@ -263,7 +263,7 @@ impl Client {
         let cmd = self.inner.cmd().ok_or_else(|| {
             RiverError::Transport(Error::closed("no tokio runtime to run the client on"))
         })?;
-        let stream_id = generate_id();
+        let stream_id: Arc<str> = Arc::from(generate_id());
         let telemetry = CallTelemetry::client(kind.as_str(), service, procedure, &stream_id);
         let tracing = telemetry::inject(telemetry.span());
         let rx = EventQueue::new(
@@ -313,7 +313,7 @@ impl Client {
             None => Writer {
                 handle: CallHandle {
                     cmd: None,
-                    stream_id: String::new(),
+                    stream_id: Arc::from(""),
                 },
                 stream: Arc::new(StreamShared {
                     write_closed: AtomicBool::new(true),
@@ -370,7 +370,7 @@ impl Client {
                     }),
                     handle: CallHandle {
                         cmd: None,
-                        stream_id: String::new(),
+                        stream_id: Arc::from(""),
                     },
                     codec,
                     output: None,

@@ -5,6 +5,7 @@
 //! payload spliced in verbatim. Frames are decoded with `serde_json`, keeping the payload
 //! as a zero-copy slice of the frame (through a borrowed `RawValue`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Write as _;
 
@@ -12,9 +13,9 @@ use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
-use super::{FrameRef, PayloadMismatch};
+use super::{FrameIn, FrameRef, PayloadMismatch};
 use crate::error::Error;
-use crate::message::{ControlFlags, Payload, Tracing, TransportMessage};
+use crate::message::{ControlFlags, Payload, Tracing};
 
 /// Writes a JSON string literal. Strings without characters that need escaping (the
 /// usual ids and names) are copied directly.
@@ -111,8 +112,8 @@ fn json_error(context: &str, e: serde_json::Error) -> Error {
     Error::decode(format!("{context}: {e}"))
 }
 
-pub(super) fn decode_message(frame: bytes::Bytes) -> Result<TransportMessage, Error> {
-    let text = frame_text(&frame)?;
+pub(super) fn decode_frame(frame: &bytes::Bytes) -> Result<FrameIn<'_>, Error> {
+    let text = frame_text(frame)?;
     let mut de = serde_json::Deserializer::from_str(text);
     let env = de
         .deserialize_map(EnvelopeVisitor)
@@ -121,8 +122,8 @@ pub(super) fn decode_message(frame: bytes::Bytes) -> Result<TransportMessage, Er
     let missing =
         |name: &str| Error::decode(format!("invalid frame: missing or invalid field `{name}`"));
     let payload = env.payload.ok_or_else(|| missing("payload"))?;
-    let payload = slice_payload(&frame, payload)?;
-    Ok(TransportMessage {
+    let payload = slice_payload(frame, payload)?;
+    Ok(FrameIn {
         id: env.id.ok_or_else(|| missing("id"))?,
         from: env.from.ok_or_else(|| missing("from"))?,
         to: env.to.ok_or_else(|| missing("to"))?,
@@ -157,14 +158,14 @@ enum Field {
 
 #[derive(Default)]
 struct Envelope<'a> {
-    id: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+    id: Option<Cow<'a, str>>,
+    from: Option<Cow<'a, str>>,
+    to: Option<Cow<'a, str>>,
     seq: Option<u64>,
     ack: Option<u64>,
-    service_name: Option<String>,
-    procedure_name: Option<String>,
-    stream_id: Option<String>,
+    service_name: Option<Cow<'a, str>>,
+    procedure_name: Option<Cow<'a, str>>,
+    stream_id: Option<Cow<'a, str>>,
     control_flags: Option<u32>,
     tracing: Option<Tracing>,
     payload: Option<&'a RawValue>,
@@ -184,14 +185,16 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
         let mut env = Envelope::default();
         while let Some(key) = map.next_key::<Field>()? {
             match key {
-                Field::Id => env.id = Some(map.next_value()?),
-                Field::From => env.from = Some(map.next_value()?),
-                Field::To => env.to = Some(map.next_value()?),
+                Field::Id => env.id = Some(map.next_value::<WireStr<'de>>()?.0),
+                Field::From => env.from = Some(map.next_value::<WireStr<'de>>()?.0),
+                Field::To => env.to = Some(map.next_value::<WireStr<'de>>()?.0),
                 Field::Seq => env.seq = Some(map.next_value::<Integer<u64>>()?.0),
                 Field::Ack => env.ack = Some(map.next_value::<Integer<u64>>()?.0),
-                Field::ServiceName => env.service_name = Some(map.next_value()?),
-                Field::ProcedureName => env.procedure_name = Some(map.next_value()?),
-                Field::StreamId => env.stream_id = Some(map.next_value()?),
+                Field::ServiceName => env.service_name = Some(map.next_value::<WireStr<'de>>()?.0),
+                Field::ProcedureName => {
+                    env.procedure_name = Some(map.next_value::<WireStr<'de>>()?.0)
+                }
+                Field::StreamId => env.stream_id = Some(map.next_value::<WireStr<'de>>()?.0),
                 Field::ControlFlags => {
                     env.control_flags = Some(map.next_value::<Integer<u32>>()?.0)
                 }
@@ -203,6 +206,34 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
             }
         }
         Ok(env)
+    }
+}
+
+/// A string field, borrowed from the frame unless it has escapes. (`Cow<str>`'s own
+/// `Deserialize` always copies.)
+struct WireStr<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for WireStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(WireStrVisitor)
+    }
+}
+
+struct WireStrVisitor;
+
+impl<'de> Visitor<'de> for WireStrVisitor {
+    type Value = WireStr<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(WireStr(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(WireStr(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(WireStr(Cow::Owned(v)))
     }
 }
 

@@ -10,12 +10,14 @@
 //! `rmp_serde` writes unit enum variants as their name (a str), which is what the
 //! reference sends for string-literal unions, and ints in their smallest encoding.
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{FrameRef, PayloadMismatch, MAX_DEPTH};
+use super::{FrameIn, FrameRef, PayloadMismatch, MAX_DEPTH};
 use crate::error::Error;
-use crate::message::{ControlFlags, Payload, Tracing, TransportMessage};
+use crate::message::{ControlFlags, Payload, Tracing};
 
 /// A `Vec<u8>` write never fails; rmp's API still returns `Result`.
 fn infallible<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, Error> {
@@ -246,9 +248,14 @@ impl<'a> Reader<'a> {
     }
 
     fn string(&mut self, field: &str) -> Result<String, Error> {
+        self.str(field).map(str::to_owned)
+    }
+
+    /// A string field, borrowed from the frame.
+    fn str(&mut self, field: &str) -> Result<&'a str, Error> {
         let m = self.u8()?;
         match self.str_body(m)? {
-            Some(s) => Ok(s.to_owned()),
+            Some(s) => Ok(s),
             None => Err(Error::decode(format!(
                 "invalid frame: `{field}` must be a string (marker 0x{m:02x})"
             ))),
@@ -453,8 +460,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-pub(super) fn decode_message(frame: bytes::Bytes) -> Result<TransportMessage, Error> {
-    let mut r = Reader::new(&frame);
+pub(super) fn decode_frame(frame: &bytes::Bytes) -> Result<FrameIn<'_>, Error> {
+    let mut r = Reader::new(frame);
     let n = r.map_len("msgpack frame")?;
     let (mut id, mut from, mut to, mut stream_id) = (None, None, None, None);
     let (mut seq, mut ack, mut control_flags) = (None, None, None);
@@ -462,14 +469,14 @@ pub(super) fn decode_message(frame: bytes::Bytes) -> Result<TransportMessage, Er
     // Duplicate keys: the last one wins, as in the reference's decoder.
     for _ in 0..n {
         match r.key()? {
-            Key::Id => id = Some(r.string("id")?),
-            Key::From => from = Some(r.string("from")?),
-            Key::To => to = Some(r.string("to")?),
+            Key::Id => id = Some(r.str("id")?),
+            Key::From => from = Some(r.str("from")?),
+            Key::To => to = Some(r.str("to")?),
             Key::Seq => seq = Some(r.uint("seq")?),
             Key::Ack => ack = Some(r.uint("ack")?),
-            Key::ServiceName => service_name = Some(r.string("serviceName")?),
-            Key::ProcedureName => procedure_name = Some(r.string("procedureName")?),
-            Key::StreamId => stream_id = Some(r.string("streamId")?),
+            Key::ServiceName => service_name = Some(r.str("serviceName")?),
+            Key::ProcedureName => procedure_name = Some(r.str("procedureName")?),
+            Key::StreamId => stream_id = Some(r.str("streamId")?),
             Key::ControlFlags => {
                 let v = r.uint("controlFlags")?;
                 control_flags = Some(u32::try_from(v).map_err(|_| {
@@ -486,15 +493,15 @@ pub(super) fn decode_message(frame: bytes::Bytes) -> Result<TransportMessage, Er
     }
     let missing = |name: &str| Error::decode(format!("invalid frame: missing field `{name}`"));
     let payload = payload.ok_or_else(|| missing("payload"))?;
-    Ok(TransportMessage {
-        id: id.ok_or_else(|| missing("id"))?,
-        from: from.ok_or_else(|| missing("from"))?,
-        to: to.ok_or_else(|| missing("to"))?,
+    Ok(FrameIn {
+        id: Cow::Borrowed(id.ok_or_else(|| missing("id"))?),
+        from: Cow::Borrowed(from.ok_or_else(|| missing("from"))?),
+        to: Cow::Borrowed(to.ok_or_else(|| missing("to"))?),
         seq: seq.ok_or_else(|| missing("seq"))?,
         ack: ack.ok_or_else(|| missing("ack"))?,
-        service_name,
-        procedure_name,
-        stream_id: stream_id.ok_or_else(|| missing("streamId"))?,
+        service_name: service_name.map(Cow::Borrowed),
+        procedure_name: procedure_name.map(Cow::Borrowed),
+        stream_id: Cow::Borrowed(stream_id.ok_or_else(|| missing("streamId"))?),
         control_flags: ControlFlags(control_flags.ok_or_else(|| missing("controlFlags"))?),
         tracing,
         payload: Payload(frame.slice(payload)),

@@ -22,13 +22,13 @@ use super::commands::{Attach, AttachReply, Cmd, CmdQueue, StreamRef};
 use super::upgrade::UpgradeRequest;
 use super::websocket::{close_ws, close_ws_with, handshake_frame, Ws};
 use super::{Context, CtxInner, Meta, ProcKind, RequestSink, ServerShared};
-use crate::codec::{Codec, PayloadMismatch};
+use crate::codec::{Codec, FrameIn, PayloadMismatch};
 use crate::error::{InvalidRequestExtras, ProtocolError, ProtocolErrorCode, ValidationErrorEntry};
 use crate::message::{
-    Control, ControlFlags, False, HandshakeStatus, Payload, TransportMessage, HEARTBEAT_STREAM_ID,
+    Control, ControlFlags, False, HandshakeStatus, Payload, HEARTBEAT_STREAM_ID,
     REHANDSHAKE_STREAM_ID,
 };
-use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
+use crate::session::{explicit_ack_threshold, Inbound, OutgoingRef, SessionState};
 use crate::telemetry::{self, CallTelemetry, Outcome, Received, Side};
 use crate::validate::ValidationErrors;
 
@@ -201,11 +201,11 @@ pub(crate) struct SessionTask {
     outbox: Vec<Bytes>,
     /// An accepted frame whose request queue was full: while it is here, frames are
     /// read into `backlog` only (see the module docs of `server`).
-    /// Boxed: a `TransportMessage` is about 250 bytes, inline in every idle session's task.
-    held: Option<Box<TransportMessage>>,
+    /// Boxed: a frame is about 250 bytes, inline in every idle session's task.
+    held: Option<Box<FrameIn<'static>>>,
     /// In-order frames read while `held` waits: not accepted yet (the client resends
     /// them after a reconnect), but their acks already trimmed the send buffer.
-    backlog: VecDeque<TransportMessage>,
+    backlog: VecDeque<FrameIn<'static>>,
     /// At most this many frames in `backlog`; beyond it the connection is not read.
     backlog_cap: usize,
     /// Send an explicit `ACK` once this many non-ACK frames were accepted without
@@ -440,7 +440,7 @@ impl SessionTask {
         let Some(msg) = &self.held else {
             return;
         };
-        let ready = match self.streams.get(msg.stream_id.as_str()) {
+        let ready = match self.streams.get(&*msg.stream_id) {
             Some(entry) => entry.sink.as_ref().is_none_or(|s| s.has_room()),
             None => true,
         };
@@ -648,7 +648,7 @@ impl SessionTask {
         let codec = self.codec();
         match self
             .state
-            .stamp(codec, Outgoing::new(stream_id, flags, payload))
+            .stamp_ref(codec, &OutgoingRef::new(stream_id, flags, &payload))
         {
             Ok(frame) => {
                 if self.conn.is_some() {
@@ -886,7 +886,7 @@ impl SessionTask {
     fn on_frame(&mut self, frame: Bytes) {
         self.wire.frame_in(frame.len());
         let codec = self.codec();
-        let msg = match codec.decode_message(frame) {
+        let msg = match codec.decode_frame(&frame) {
             Ok(m) => m,
             Err(_) => {
                 self.destroy();
@@ -896,14 +896,14 @@ impl SessionTask {
         if self.held.is_some() || !self.backlog.is_empty() {
             // Paused: keep the frame for later, but take its ack now, so that a handler
             // waiting at the high-water mark (perhaps the one we wait for) can go on.
-            match self.state.peek_inbound(&msg, self.backlog.len() as u64) {
+            match self.state.peek_frame(&msg, self.backlog.len() as u64) {
                 Inbound::WrongFrom => self.destroy(),
                 Inbound::Duplicate => {}
                 Inbound::Gap { .. } => self.connection_lost(),
                 Inbound::Accepted => {
                     self.inbound_seen = true;
                     self.update_buffered();
-                    self.backlog.push_back(msg);
+                    self.backlog.push_back(msg.into_static());
                 }
             }
             return;
@@ -912,8 +912,8 @@ impl SessionTask {
     }
 
     /// Accepts (or drops) one decoded frame and acts on it.
-    fn on_message(&mut self, msg: TransportMessage) {
-        match self.state.check_inbound(&msg) {
+    fn on_message(&mut self, msg: FrameIn<'_>) {
+        match self.state.check_frame(&msg) {
             Inbound::WrongFrom => self.destroy(),
             Inbound::Duplicate => {}
             Inbound::Gap { .. } => self.connection_lost(),
@@ -932,7 +932,7 @@ impl SessionTask {
         }
     }
 
-    fn on_rehandshake(&mut self, msg: &TransportMessage) {
+    fn on_rehandshake(&mut self, msg: &FrameIn<'_>) {
         let codec = self.codec();
         match codec.decode_checked::<Control>(&msg.payload) {
             Ok(Control::RehandshakeResp { .. }) => {}
@@ -970,18 +970,18 @@ impl SessionTask {
     }
 
     /// Routes a frame to its stream, or opens a new one (§13.1).
-    fn dispatch(&mut self, msg: TransportMessage) {
-        if msg.to != *self.server.server_id {
+    fn dispatch(&mut self, msg: FrameIn<'_>) {
+        if *msg.to != *self.server.server_id {
             return;
         }
-        if self.streams.contains_key(msg.stream_id.as_str()) {
+        if self.streams.contains_key(&*msg.stream_id) {
             self.on_stream_message(msg);
             return;
         }
-        if self.tombstones.contains(msg.stream_id.as_str()) {
+        if self.tombstones.contains(&*msg.stream_id) {
             return;
         }
-        let id = msg.stream_id.as_str();
+        let id = &*msg.stream_id;
         if !msg.control_flags.is_open() {
             let e = invalid_request(
                 "can't create a new procedure stream from a message that doesn't have the stream open bit set",
@@ -1074,9 +1074,9 @@ impl SessionTask {
     }
 
     /// A frame for an open stream (§13.2).
-    fn on_stream_message(&mut self, msg: TransportMessage) {
+    fn on_stream_message(&mut self, msg: FrameIn<'_>) {
         let codec = self.codec();
-        let id = msg.stream_id.as_str();
+        let id = &*msg.stream_id;
         let Some(entry) = self.streams.get_mut(id) else {
             return;
         };
@@ -1118,7 +1118,7 @@ impl SessionTask {
         if entry.kind.has_requests() && entry.sink.as_ref().is_some_and(|s| !s.has_room()) {
             tracing::debug!(stream_id = %id, "request queue full; pausing reads");
             self.server.read_pauses.fetch_add(1, Ordering::Relaxed);
-            self.held = Some(Box::new(msg));
+            self.held = Some(Box::new(msg.into_static()));
             return;
         }
         let closed = flags.is_closed();

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use crate::codec::{Codec, FrameRef};
+use crate::codec::{Codec, FrameIn, FrameRef};
 use crate::error::Error;
 use crate::ids::IdBuf;
 use crate::message::{ControlFlags, ExpectedSessionState, Payload, Tracing, TransportMessage};
@@ -65,6 +65,45 @@ impl Outgoing {
     ) -> Self {
         Outgoing {
             stream_id: stream_id.into(),
+            control_flags,
+            payload,
+            service_name: None,
+            procedure_name: None,
+            tracing: None,
+        }
+    }
+}
+
+impl Outgoing {
+    /// The same frame, borrowed.
+    pub(crate) fn as_ref(&self) -> OutgoingRef<'_> {
+        OutgoingRef {
+            stream_id: &self.stream_id,
+            control_flags: self.control_flags,
+            payload: &self.payload,
+            service_name: self.service_name.as_deref(),
+            procedure_name: self.procedure_name.as_deref(),
+            tracing: self.tracing.as_ref(),
+        }
+    }
+}
+
+/// [`Outgoing`] with every field borrowed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OutgoingRef<'a> {
+    pub(crate) stream_id: &'a str,
+    pub(crate) control_flags: ControlFlags,
+    pub(crate) payload: &'a Payload,
+    pub(crate) service_name: Option<&'a str>,
+    pub(crate) procedure_name: Option<&'a str>,
+    pub(crate) tracing: Option<&'a Tracing>,
+}
+
+impl<'a> OutgoingRef<'a> {
+    /// A frame with no open-only fields.
+    pub(crate) fn new(stream_id: &'a str, control_flags: ControlFlags, payload: &'a Payload) -> Self {
+        OutgoingRef {
+            stream_id,
             control_flags,
             payload,
             service_name: None,
@@ -153,6 +192,12 @@ impl SessionState {
     /// the bytes in the send buffer and returns them. On an encode failure nothing is
     /// consumed (the reference then destroys the session).
     pub fn stamp(&mut self, codec: Codec, out: Outgoing) -> Result<Bytes, Error> {
+        self.stamp_ref(codec, &out.as_ref())
+    }
+
+    /// [`Self::stamp`] from borrowed fields: the session loops send this way, without
+    /// a `String` of the stream id per frame.
+    pub(crate) fn stamp_ref(&mut self, codec: Codec, out: &OutgoingRef<'_>) -> Result<Bytes, Error> {
         let id = IdBuf::new();
         let frame = Bytes::from(codec.encode_frame(&FrameRef {
             id: id.as_str(),
@@ -160,12 +205,12 @@ impl SessionState {
             to: &self.peer_id,
             seq: self.seq,
             ack: self.ack,
-            service_name: out.service_name.as_deref(),
-            procedure_name: out.procedure_name.as_deref(),
-            stream_id: &out.stream_id,
+            service_name: out.service_name,
+            procedure_name: out.procedure_name,
+            stream_id: out.stream_id,
             control_flags: out.control_flags,
-            tracing: out.tracing.as_ref(),
-            payload: &out.payload,
+            tracing: out.tracing,
+            payload: out.payload,
         })?);
         self.send_buffer.push_back(Buffered {
             seq: self.seq,
@@ -179,21 +224,30 @@ impl SessionState {
     /// Applies the reference's receive checks in order (`from`, then seq) and, for an
     /// in-order frame, trims the send buffer to `seq >= msg.ack` and advances `ack`.
     pub fn check_inbound(&mut self, msg: &TransportMessage) -> Inbound {
-        if msg.from != self.peer_id {
+        self.check(&msg.from, msg.seq, msg.ack, msg.control_flags)
+    }
+
+    /// [`Self::check_inbound`] for a frame the session loops decoded without copying.
+    pub(crate) fn check_frame(&mut self, msg: &FrameIn<'_>) -> Inbound {
+        self.check(&msg.from, msg.seq, msg.ack, msg.control_flags)
+    }
+
+    fn check(&mut self, from: &str, seq: u64, ack: u64, flags: ControlFlags) -> Inbound {
+        if from != self.peer_id {
             return Inbound::WrongFrom;
         }
-        if msg.seq < self.ack {
+        if seq < self.ack {
             return Inbound::Duplicate;
         }
-        if msg.seq > self.ack {
+        if seq > self.ack {
             return Inbound::Gap {
                 expected: self.ack,
-                got: msg.seq,
+                got: seq,
             };
         }
-        self.trim(msg.ack);
-        self.ack = msg.seq + 1;
-        if !msg.control_flags.is_ack() {
+        self.trim(ack);
+        self.ack = seq + 1;
+        if !flags.is_ack() {
             self.unacked_inbound += 1;
         }
         Inbound::Accepted
@@ -204,20 +258,26 @@ impl SessionState {
     /// only trims the send buffer (its ack is what the peer has received, whether or not
     /// we accept the frame now); it is accepted later with [`Self::check_inbound`].
     pub fn peek_inbound(&mut self, msg: &TransportMessage, ahead: u64) -> Inbound {
-        if msg.from != self.peer_id {
+        self.peek(&msg.from, msg.seq, msg.ack, ahead)
+    }
+
+    /// [`Self::peek_inbound`] for a frame the session loops decoded without copying.
+    pub(crate) fn peek_frame(&mut self, msg: &FrameIn<'_>, ahead: u64) -> Inbound {
+        self.peek(&msg.from, msg.seq, msg.ack, ahead)
+    }
+
+    fn peek(&mut self, from: &str, seq: u64, ack: u64, ahead: u64) -> Inbound {
+        if from != self.peer_id {
             return Inbound::WrongFrom;
         }
         let expected = self.ack + ahead;
-        if msg.seq < expected {
+        if seq < expected {
             return Inbound::Duplicate;
         }
-        if msg.seq > expected {
-            return Inbound::Gap {
-                expected,
-                got: msg.seq,
-            };
+        if seq > expected {
+            return Inbound::Gap { expected, got: seq };
         }
-        self.trim(msg.ack);
+        self.trim(ack);
         Inbound::Accepted
     }
 
