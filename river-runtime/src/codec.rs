@@ -424,7 +424,9 @@ mod tests {
         assert_eq!(f.stream_id, "a\"bé");
         assert!(borrowed(&f.from));
         // A string field of another type is still refused, with the field's name.
-        let text = std::str::from_utf8(&bytes).unwrap().replace("\"SERVER\"", "5");
+        let text = std::str::from_utf8(&bytes)
+            .unwrap()
+            .replace("\"SERVER\"", "5");
         let err = Codec::Json
             .decode_frame(&bytes::Bytes::from(text))
             .unwrap_err()

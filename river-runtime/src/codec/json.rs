@@ -3,11 +3,11 @@
 //! Frames are written by hand in the key order `id, from, to, seq, ack, serviceName?,
 //! procedureName?, streamId, controlFlags, tracing?, payload`, with the already encoded
 //! payload spliced in verbatim. Frames are decoded with `serde_json`, keeping the payload
-//! as a zero-copy slice of the frame (through a borrowed `RawValue`).
+//! as a zero-copy slice of the frame (through a borrowed `RawValue`); a frame in the
+//! reference's own layout takes a shorter path first (`json/fast.rs`).
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::Write as _;
 
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -16,6 +16,8 @@ use serde_json::value::RawValue;
 use super::{FrameIn, FrameRef, PayloadMismatch};
 use crate::error::Error;
 use crate::message::{ControlFlags, Payload, Tracing};
+
+mod fast;
 
 /// Writes a JSON string literal. Strings without characters that need escaping (the
 /// usual ids and names) are copied directly.
@@ -33,9 +35,19 @@ fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
     }
 }
 
-fn write_u64(out: &mut Vec<u8>, n: u64) {
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{n}");
+/// Writes `n` in decimal (without `fmt`'s machinery: this runs three times per frame).
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 pub(super) fn encode_frame(msg: &FrameRef<'_>) -> Result<Vec<u8>, Error> {
@@ -114,6 +126,15 @@ fn json_error(context: &str, e: serde_json::Error) -> Error {
 
 pub(super) fn decode_frame(frame: &bytes::Bytes) -> Result<FrameIn<'_>, Error> {
     let text = frame_text(frame)?;
+    if let Some(frame) = fast::decode(frame, text) {
+        return Ok(frame);
+    }
+    decode_frame_full(frame, text)
+}
+
+/// Any JSON frame: whitespace, escapes, repeated keys (the last wins), numbers such as
+/// `1.0` or `1e2`, `tracing` and unknown keys. It gives the error for a bad frame.
+fn decode_frame_full<'a>(frame: &'a bytes::Bytes, text: &'a str) -> Result<FrameIn<'a>, Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let env = de
         .deserialize_map(EnvelopeVisitor)
@@ -414,5 +435,145 @@ impl<'de> Visitor<'de> for ResultVisitor {
             ok.ok_or_else(|| serde::de::Error::missing_field("ok"))?,
             payload.ok_or_else(|| serde::de::Error::missing_field("payload"))?,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shorter path's frame, when it takes one, must be the full path's.
+    fn same_as_full(bytes: &[u8]) -> bool {
+        let frame = bytes::Bytes::copy_from_slice(bytes);
+        let Ok(text) = frame_text(&frame) else {
+            return false;
+        };
+        let Some(fast) = fast::decode(&frame, text) else {
+            return false;
+        };
+        let full = decode_frame_full(&frame, text)
+            .unwrap_or_else(|e| panic!("{text:?}: the full path refuses it: {e}"));
+        assert_eq!(fast.into_message(), full.into_message(), "{text:?}");
+        true
+    }
+
+    #[test]
+    fn the_short_path_agrees_with_the_full_one() {
+        let p = r#""payload":{"n":1}"#;
+        let base = r#"{"id":"i","from":"c","to":"SERVER","seq":3,"ack":0,"streamId":"s","controlFlags":2,"#;
+        let taken = [
+            format!("{base}{p}}}"),
+            format!("{base}{p}}}\n"),
+            format!(
+                r#"{{{p},"streamId":"s","controlFlags":0,"ack":9,"seq":0,"to":"t","from":"f","id":"i"}}"#
+            ),
+            format!(r#"{base}"serviceName":"svc","procedureName":"é ok",{p}}}"#),
+            format!(r#"{base}"payload":null}}"#),
+            format!(r#"{base}"payload":"a\"b"}}"#),
+            format!(r#"{base}"payload":{{"a":[1,2.5e3,{{"b":"\u00e9"}}]}}}}"#),
+            format!(
+                r#"{{"id":"i","from":"c","to":"S","seq":18446744073709551615,"ack":0,"streamId":"s","controlFlags":4294967295,{p}}}"#
+            ),
+        ];
+        for text in &taken {
+            assert!(same_as_full(text.as_bytes()), "not taken: {text}");
+        }
+        // Outside the subset: the full path decides (and may accept).
+        let left = [
+            format!("{base} {p}}}"),
+            format!("{base}{p}}} x"),
+            format!(r#"{base}{p},"id":"j"}}"#),
+            format!(r#"{base}"tracing":{{"traceparent":"a","tracestate":""}},{p}}}"#),
+            format!(r#"{base}"other":1,{p}}}"#),
+            format!("{}{p}}}", base.replace(r#""seq":3"#, r#""seq":3.0"#)),
+            format!("{}{p}}}", base.replace(r#""seq":3"#, r#""seq":03"#)),
+            format!("{}{p}}}", base.replace(r#""seq":3"#, r#""seq":1e2"#)),
+            format!("{}{p}}}", base.replace(r#""seq":3"#, r#""seq":-1"#)),
+            format!(
+                "{}{p}}}",
+                base.replace(r#""seq":3"#, r#""seq":18446744073709551616"#)
+            ),
+            format!(
+                "{}{p}}}",
+                base.replace(r#""controlFlags":2"#, r#""controlFlags":4294967296"#)
+            ),
+            format!("{}{p}}}", base.replace(r#""id":"i""#, r#""id":"a\nb""#)),
+            format!("{}{p}}}", base.replace(r#""id":"i""#, "\"id\":\"a\u{1}b\"")),
+            format!("{}{p}}}", base.replace(r#""id":"i""#, r#""\u0069d":"i""#)),
+            format!("{}{p}}}", base.replace(r#""id":"i","#, "")),
+            format!("{}{p}", base),
+            format!(r#"{base}"payload":{{"n":}}}}"#),
+            base.trim_end_matches(',').to_string() + "}",
+            "{}".to_string(),
+            String::new(),
+        ];
+        for text in &left {
+            assert!(!same_as_full(text.as_bytes()), "taken: {text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Frames as our encoder writes them, with any strings: the short path takes
+        /// every one whose strings need no escapes, and gives the full path's frame.
+        #[test]
+        fn the_short_path_takes_every_plain_frame(
+            ids in proptest::collection::vec(".{0,12}", 4),
+            names in proptest::option::of(("[a-zA-Z0-9_ é]{1,10}", ".{0,10}")),
+            seq: u64,
+            ack: u64,
+            flags: u32,
+            text: String,
+            n: f64,
+        ) {
+            let payload = encode_value(&serde_json::json!({"t": text, "n": n})).unwrap();
+            let frame = encode_frame(&FrameRef {
+                id: &ids[0],
+                from: &ids[1],
+                to: &ids[2],
+                seq,
+                ack,
+                service_name: names.as_ref().map(|n| n.0.as_str()),
+                procedure_name: names.as_ref().map(|n| n.1.as_str()),
+                stream_id: &ids[3],
+                control_flags: ControlFlags(flags),
+                tracing: None,
+                payload: &payload,
+            })
+            .unwrap();
+            let plain = |s: &str| s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+            let all_plain = ids.iter().all(|s| plain(s))
+                && names.as_ref().is_none_or(|n| plain(&n.0) && plain(&n.1));
+            proptest::prop_assert_eq!(same_as_full(&frame), all_plain);
+        }
+    }
+
+    #[test]
+    fn the_short_path_agrees_with_the_full_one_over_the_fuzz_corpus() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/decode_json");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            eprintln!("SKIPPED: no fuzz corpus at {}", dir.display());
+            return;
+        };
+        let (mut files, mut taken) = (0, 0);
+        for entry in entries.flatten() {
+            let Ok(bytes) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            files += 1;
+            taken += usize::from(same_as_full(&bytes));
+        }
+        eprintln!("the short path took {taken} of {files} corpus frames");
+        assert!(files > 100, "{files} corpus files");
+        assert!(taken > 10, "the short path took {taken} of {files} frames");
+    }
+
+    #[test]
+    fn write_u64_writes_decimal() {
+        for n in [0, 7, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            let mut out = b"x".to_vec();
+            write_u64(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
     }
 }
