@@ -395,6 +395,9 @@ pub(super) fn encode_result(ok: bool, inner: &Payload) -> Payload {
 pub(super) fn decode_result(payload: &Payload) -> Result<(bool, Payload), Error> {
     let frame = &payload.0;
     let text = frame_text(frame)?;
+    if let Some((ok, raw)) = fast::decode_result(text) {
+        return Ok((ok, slice_payload(frame, raw)?));
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let (ok, raw) = de
         .deserialize_map(ResultVisitor)
@@ -545,6 +548,47 @@ mod tests {
                 && names.as_ref().is_none_or(|n| plain(&n.0) && plain(&n.1));
             proptest::prop_assert_eq!(same_as_full(&frame), all_plain);
         }
+    }
+
+    #[test]
+    fn the_short_result_path_agrees_with_the_full_one() {
+        let full = |text: &str| {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let (ok, raw) = de.deserialize_map(ResultVisitor).unwrap();
+            de.end().unwrap();
+            (ok, raw.get().to_string())
+        };
+        for text in [
+            r#"{"ok":true,"payload":{"result":3}}"#,
+            r#"{"ok":false,"payload":{"code":"E","message":"m\"x"}}"#,
+            r#"{"ok":true,"payload":null}"#,
+            r#"{"ok":true,"payload": [1, {"a": "}"}]}"#,
+            "{\"ok\":true,\"payload\":1}\n",
+        ] {
+            let (ok, raw) =
+                fast::decode_result(text).unwrap_or_else(|| panic!("not taken: {text}"));
+            assert_eq!((ok, raw.get().to_string()), full(text), "{text}");
+            let payload = Payload(bytes::Bytes::copy_from_slice(text.as_bytes()));
+            let (ok2, inner) = decode_result(&payload).unwrap();
+            assert_eq!((ok2, inner.as_bytes()), (ok, raw.get().as_bytes()));
+        }
+        for text in [
+            r#"{"payload":1,"ok":true}"#,
+            r#"{"ok":true,"payload":1,"ok":false}"#,
+            r#"{"ok":true,"payload":1,"x":2}"#,
+            r#"{"ok":true,"payload":1} x"#,
+            r#"{"ok":true,"payload":}"#,
+            r#"{"ok":true,"payload":1"#,
+            r#"{ "ok":true,"payload":1}"#,
+            r#"{"ok":true,"payload":1 }"#,
+        ] {
+            assert!(fast::decode_result(text).is_none(), "taken: {text}");
+        }
+        // What the full path decides for those: a repeated key, the last wins.
+        let payload = Payload(bytes::Bytes::from_static(
+            br#"{"ok":true,"payload":1,"ok":false}"#,
+        ));
+        assert!(!decode_result(&payload).unwrap().0);
     }
 
     #[test]

@@ -1,15 +1,17 @@
-//! The JSON envelope as the reference writes it, read without `serde_json`'s map
-//! machinery.
+//! JSON frames and `Result` payloads as the reference writes them, read without
+//! `serde_json`'s map machinery.
 //!
-//! `JSON.stringify` writes a frame with no whitespace, each key once, and ids and
-//! numbers that need no escapes or exponents. [`decode`] reads exactly that subset and
-//! gives up (`None`) at the first thing outside it: whitespace, an escape or control
-//! character in a string, a number that is not plain digits, a repeated, unknown or
-//! `tracing` key, a missing field. The caller then decodes the frame with the full
-//! `serde_json` path, which also gives the error. So this path never accepts a frame the
-//! full one refuses, and gives the same frame for every frame it accepts (a test
-//! compares them over the fuzz corpus). The payload's extent is still found by
-//! `serde_json` (parsing one raw value), so an invalid payload is never accepted.
+//! `JSON.stringify` writes a frame with no whitespace between its keys, each key once,
+//! and ids and numbers that need no escapes or exponents. [`decode`] reads exactly that
+//! subset and gives up (`None`) at the first thing outside it: whitespace between keys,
+//! an escape or control character in a string, a number that is not plain digits, a
+//! repeated, unknown or `tracing` key, a missing field. The caller then decodes the frame
+//! with the full `serde_json` path, which also gives the error. So this path never
+//! accepts a frame the full one refuses, and gives the same frame for every frame it
+//! accepts (tests compare them on hand-made frames, on the fuzz corpus and on generated
+//! frames). The payload's extent is still found by `serde_json` (parsing one raw value),
+//! so an invalid payload is never accepted. [`decode_result`] does the same for
+//! `{"ok":…,"payload":…}`.
 
 use std::borrow::Cow;
 
@@ -33,6 +35,13 @@ impl<'a> Cursor<'a> {
 
     fn eat(&mut self, b: u8) -> Option<()> {
         (self.peek()? == b).then(|| self.pos += 1)
+    }
+
+    /// Nothing but whitespace is left, as JSON allows after the text.
+    fn at_end(&self) -> bool {
+        let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+        rest.iter()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
     }
 
     /// A string with no escapes and no control characters, borrowed.
@@ -124,12 +133,8 @@ pub(super) fn decode<'a>(frame: &'a bytes::Bytes, text: &'a str) -> Option<Frame
             _ => return None,
         }
     }
-    // Whitespace may follow, as after any JSON text.
-    let rest = text.as_bytes().get(c.pos + 1..)?;
-    if !rest
-        .iter()
-        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-    {
+    c.pos += 1;
+    if !c.at_end() {
         return None;
     }
     Some(FrameIn {
@@ -145,4 +150,21 @@ pub(super) fn decode<'a>(frame: &'a bytes::Bytes, text: &'a str) -> Option<Frame
         tracing: None,
         payload: slice_payload(frame, payload?).ok()?,
     })
+}
+
+/// A `Result` payload as the reference writes it, `{"ok":<bool>,"payload":<value>}`;
+/// `None` for any other layout (the full path then decides).
+pub(super) fn decode_result(text: &str) -> Option<(bool, &RawValue)> {
+    let (ok, rest) = if let Some(rest) = text.strip_prefix(r#"{"ok":true,"payload":"#) {
+        (true, rest)
+    } else {
+        (false, text.strip_prefix(r#"{"ok":false,"payload":"#)?)
+    };
+    let mut c = Cursor {
+        text,
+        pos: text.len() - rest.len(),
+    };
+    let raw = c.raw_value()?;
+    c.eat(b'}')?;
+    c.at_end().then_some((ok, raw))
 }
