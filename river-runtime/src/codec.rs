@@ -168,7 +168,8 @@ impl From<PayloadMismatch> for ValidationErrorEntry {
     }
 }
 
-/// A frame to encode, with every field borrowed: the encoders' input.
+/// A frame to encode, with every field borrowed: the encoders' input. The session
+/// stamps the envelope (`id` to `ack`) on a [`FrameBody`] its caller chose.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FrameRef<'a> {
     pub(crate) id: &'a str,
@@ -176,12 +177,41 @@ pub(crate) struct FrameRef<'a> {
     pub(crate) to: &'a str,
     pub(crate) seq: u64,
     pub(crate) ack: u64,
-    pub(crate) service_name: Option<&'a str>,
-    pub(crate) procedure_name: Option<&'a str>,
+    pub(crate) body: FrameBody<'a>,
+}
+
+/// The fields of an outgoing frame that the sender chooses, borrowed (the borrowed
+/// form of [`Outgoing`](crate::session::Outgoing)): the session loops send this way,
+/// without a `String` of the stream id per frame.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FrameBody<'a> {
     pub(crate) stream_id: &'a str,
     pub(crate) control_flags: ControlFlags,
-    pub(crate) tracing: Option<&'a Tracing>,
     pub(crate) payload: &'a Payload,
+    /// Stream opens only.
+    pub(crate) service_name: Option<&'a str>,
+    /// Stream opens only.
+    pub(crate) procedure_name: Option<&'a str>,
+    /// Stream opens only.
+    pub(crate) tracing: Option<&'a Tracing>,
+}
+
+impl<'a> FrameBody<'a> {
+    /// A frame with no open-only fields.
+    pub(crate) fn new(
+        stream_id: &'a str,
+        control_flags: ControlFlags,
+        payload: &'a Payload,
+    ) -> Self {
+        FrameBody {
+            stream_id,
+            control_flags,
+            payload,
+            service_name: None,
+            procedure_name: None,
+            tracing: None,
+        }
+    }
 }
 
 /// A decoded frame whose strings borrow from the frame's bytes where they can: always
@@ -271,12 +301,14 @@ impl Codec {
                 to: &msg.to,
                 seq: msg.seq,
                 ack: msg.ack,
-                service_name: msg.service_name.as_deref(),
-                procedure_name: msg.procedure_name.as_deref(),
-                stream_id: &msg.stream_id,
-                control_flags: msg.control_flags,
-                tracing: msg.tracing.as_ref(),
-                payload: &msg.payload,
+                body: FrameBody {
+                    stream_id: &msg.stream_id,
+                    control_flags: msg.control_flags,
+                    payload: &msg.payload,
+                    service_name: msg.service_name.as_deref(),
+                    procedure_name: msg.procedure_name.as_deref(),
+                    tracing: msg.tracing.as_ref(),
+                },
             })
         }
     }
@@ -374,12 +406,14 @@ mod tests {
                     to: "SERVER",
                     seq: 7,
                     ack: 3,
-                    service_name: Some("svc"),
-                    procedure_name: Some("proc"),
-                    stream_id,
-                    control_flags: ControlFlags::OPEN,
-                    tracing: Some(&tracing),
-                    payload: &payload,
+                    body: FrameBody {
+                        stream_id,
+                        control_flags: ControlFlags::OPEN,
+                        payload: &payload,
+                        service_name: Some("svc"),
+                        procedure_name: Some("proc"),
+                        tracing: Some(&tracing),
+                    },
                 })
                 .unwrap(),
         )

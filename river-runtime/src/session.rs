@@ -8,7 +8,6 @@
 
 pub mod state;
 
-pub(crate) use state::OutgoingRef;
 pub use state::{Inbound, Outgoing, SessionState};
 
 /// How many non-ACK frames a session task accepts without sending anything before it

@@ -25,7 +25,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::backoff::RetryBudget;
 use super::queue::{EventTx, StreamEvent};
 use super::{ClientEvent, Config, Shared, StreamShared};
-use crate::codec::{Codec, FrameIn};
+use crate::codec::{Codec, FrameBody, FrameIn};
 use crate::connect::ConnectRequest;
 use crate::error::{Error, ProtocolError, ProtocolErrorCode};
 use crate::ids::{generate_id, generate_session_id};
@@ -34,7 +34,7 @@ use crate::message::{
     HandshakeRequest, HandshakeRequestTag, HandshakeResponse, HandshakeStatus, Payload, Tracing,
     TransportMessage, HEARTBEAT_STREAM_ID, PROTOCOL_VERSION, REHANDSHAKE_STREAM_ID,
 };
-use crate::session::{explicit_ack_threshold, Inbound, Outgoing, OutgoingRef, SessionState};
+use crate::session::{explicit_ack_threshold, Inbound, Outgoing, SessionState};
 use crate::telemetry::{self, Side};
 use crate::transport::{dial, WebSocket};
 
@@ -397,7 +397,7 @@ impl Driver {
                         write_open: kind.has_writer(),
                     },
                 );
-                let out = OutgoingRef {
+                let out = FrameBody {
                     stream_id: &stream_id,
                     control_flags: kind.open_flags(),
                     payload: &init,
@@ -405,7 +405,7 @@ impl Driver {
                     procedure_name: Some(&procedure),
                     tracing: Some(&tracing),
                 };
-                self.send_frame(&out, false).await;
+                self.send_frame(out, false).await;
             }
             Command::Data { stream_id, payload } => {
                 let writable = self
@@ -414,8 +414,8 @@ impl Driver {
                     .and_then(|s| s.streams.get(&*stream_id))
                     .is_some_and(|e| e.write_open);
                 if writable {
-                    let out = OutgoingRef::new(&stream_id, ControlFlags::NONE, &payload);
-                    self.send_frame(&out, true).await;
+                    let out = FrameBody::new(&stream_id, ControlFlags::NONE, &payload);
+                    self.send_frame(out, true).await;
                 } else {
                     self.data_taken();
                 }
@@ -436,8 +436,8 @@ impl Driver {
                     session.streams.remove(&stream_id);
                 }
                 let payload = self.close_payload.clone();
-                let out = OutgoingRef::new(&stream_id, ControlFlags::CLOSED, &payload);
-                self.send_frame(&out, false).await;
+                let out = FrameBody::new(&stream_id, ControlFlags::CLOSED, &payload);
+                self.send_frame(out, false).await;
             }
             Command::Cancel {
                 stream_id,
@@ -459,8 +459,8 @@ impl Driver {
                     }
                 }
                 let payload = self.cancel_payload.clone();
-                let out = OutgoingRef::new(&stream_id, ControlFlags::CANCEL, &payload);
-                self.send_frame(&out, false).await;
+                let out = FrameBody::new(&stream_id, ControlFlags::CANCEL, &payload);
+                self.send_frame(out, false).await;
             }
             Command::Connect { reply } => {
                 self.refused = None;
@@ -864,12 +864,12 @@ impl Driver {
 
     /// Stamps a frame into the session and writes it when connected.
     async fn send(&mut self, out: Outgoing) {
-        self.send_frame(&out.as_ref(), false).await;
+        self.send_frame(out.as_body(), false).await;
     }
 
     /// [`Self::send`]; `data`: the frame comes from a writer's [`Command::Data`], which
     /// leaves `pending` once the frame is in `len` ([`Self::data_taken`]).
-    async fn send_frame(&mut self, out: &OutgoingRef<'_>, data: bool) {
+    async fn send_frame(&mut self, out: FrameBody<'_>, data: bool) {
         let Some(session) = self.session.as_mut() else {
             if data {
                 self.data_taken();

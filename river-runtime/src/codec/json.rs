@@ -51,17 +51,18 @@ fn write_u64(out: &mut Vec<u8>, mut n: u64) {
 }
 
 pub(super) fn encode_frame(msg: &FrameRef<'_>) -> Result<Vec<u8>, Error> {
-    let payload = msg.payload.as_bytes();
+    let body = &msg.body;
+    let payload = body.payload.as_bytes();
     if payload.is_empty() {
         return Err(Error::encode("cannot encode a frame with an empty payload"));
     }
     let strings = msg.id.len()
         + msg.from.len()
         + msg.to.len()
-        + msg.stream_id.len()
-        + msg.service_name.map_or(0, |s| s.len() + 16)
-        + msg.procedure_name.map_or(0, |s| s.len() + 18)
-        + msg
+        + body.stream_id.len()
+        + body.service_name.map_or(0, |s| s.len() + 16)
+        + body.procedure_name.map_or(0, |s| s.len() + 18)
+        + body
             .tracing
             .map_or(0, |t| t.traceparent.len() + t.tracestate.len() + 48);
     let mut out = Vec::with_capacity(payload.len() + strings + 128);
@@ -75,19 +76,19 @@ pub(super) fn encode_frame(msg: &FrameRef<'_>) -> Result<Vec<u8>, Error> {
     write_u64(&mut out, msg.seq);
     out.extend_from_slice(b",\"ack\":");
     write_u64(&mut out, msg.ack);
-    if let Some(s) = msg.service_name {
+    if let Some(s) = body.service_name {
         out.extend_from_slice(b",\"serviceName\":");
         write_str(&mut out, s)?;
     }
-    if let Some(s) = msg.procedure_name {
+    if let Some(s) = body.procedure_name {
         out.extend_from_slice(b",\"procedureName\":");
         write_str(&mut out, s)?;
     }
     out.extend_from_slice(b",\"streamId\":");
-    write_str(&mut out, msg.stream_id)?;
+    write_str(&mut out, body.stream_id)?;
     out.extend_from_slice(b",\"controlFlags\":");
-    write_u64(&mut out, u64::from(msg.control_flags.0));
-    if let Some(t) = msg.tracing {
+    write_u64(&mut out, u64::from(body.control_flags.0));
+    if let Some(t) = body.tracing {
         out.extend_from_slice(b",\"tracing\":{\"traceparent\":");
         write_str(&mut out, &t.traceparent)?;
         out.extend_from_slice(b",\"tracestate\":");
@@ -444,6 +445,7 @@ impl<'de> Visitor<'de> for ResultVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::FrameBody;
 
     /// The shorter path's frame, when it takes one, must be the full path's.
     fn same_as_full(bytes: &[u8]) -> bool {
@@ -535,12 +537,14 @@ mod tests {
                 to: &ids[2],
                 seq,
                 ack,
-                service_name: names.as_ref().map(|n| n.0.as_str()),
-                procedure_name: names.as_ref().map(|n| n.1.as_str()),
-                stream_id: &ids[3],
-                control_flags: ControlFlags(flags),
-                tracing: None,
-                payload: &payload,
+                body: FrameBody {
+                    stream_id: &ids[3],
+                    control_flags: ControlFlags(flags),
+                    payload: &payload,
+                    service_name: names.as_ref().map(|n| n.0.as_str()),
+                    procedure_name: names.as_ref().map(|n| n.1.as_str()),
+                    tracing: None,
+                },
             })
             .unwrap();
             let plain = |s: &str| s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');

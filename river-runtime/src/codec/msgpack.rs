@@ -33,21 +33,22 @@ fn write_uint(out: &mut Vec<u8>, n: u64) -> Result<(), Error> {
 }
 
 pub(super) fn encode_frame(msg: &FrameRef<'_>) -> Result<Vec<u8>, Error> {
-    let payload = msg.payload.as_bytes();
+    let body = &msg.body;
+    let payload = body.payload.as_bytes();
     if payload.is_empty() {
         return Err(Error::encode("cannot encode a frame with an empty payload"));
     }
     let entries = 8
-        + u32::from(msg.service_name.is_some())
-        + u32::from(msg.procedure_name.is_some())
-        + u32::from(msg.tracing.is_some());
+        + u32::from(body.service_name.is_some())
+        + u32::from(body.procedure_name.is_some())
+        + u32::from(body.tracing.is_some());
     let strings = msg.id.len()
         + msg.from.len()
         + msg.to.len()
-        + msg.stream_id.len()
-        + msg.service_name.map_or(0, |s| s.len() + 16)
-        + msg.procedure_name.map_or(0, |s| s.len() + 18)
-        + msg
+        + body.stream_id.len()
+        + body.service_name.map_or(0, |s| s.len() + 16)
+        + body.procedure_name.map_or(0, |s| s.len() + 18)
+        + body
             .tracing
             .map_or(0, |t| t.traceparent.len() + t.tracestate.len() + 40);
     let mut out = Vec::with_capacity(payload.len() + strings + 96);
@@ -62,19 +63,19 @@ pub(super) fn encode_frame(msg: &FrameRef<'_>) -> Result<Vec<u8>, Error> {
     write_uint(&mut out, msg.seq)?;
     write_str(&mut out, "ack")?;
     write_uint(&mut out, msg.ack)?;
-    if let Some(s) = msg.service_name {
+    if let Some(s) = body.service_name {
         write_str(&mut out, "serviceName")?;
         write_str(&mut out, s)?;
     }
-    if let Some(s) = msg.procedure_name {
+    if let Some(s) = body.procedure_name {
         write_str(&mut out, "procedureName")?;
         write_str(&mut out, s)?;
     }
     write_str(&mut out, "streamId")?;
-    write_str(&mut out, msg.stream_id)?;
+    write_str(&mut out, body.stream_id)?;
     write_str(&mut out, "controlFlags")?;
-    write_uint(&mut out, u64::from(msg.control_flags.0))?;
-    if let Some(t) = msg.tracing {
+    write_uint(&mut out, u64::from(body.control_flags.0))?;
+    if let Some(t) = body.tracing {
         write_str(&mut out, "tracing")?;
         infallible(rmp::encode::write_map_len(&mut out, 2))?;
         write_str(&mut out, "traceparent")?;

@@ -22,13 +22,13 @@ use super::commands::{Attach, AttachReply, Cmd, CmdQueue, StreamRef};
 use super::upgrade::UpgradeRequest;
 use super::websocket::{close_ws, close_ws_with, handshake_frame, Ws};
 use super::{Context, CtxInner, Meta, ProcKind, RequestSink, ServerShared};
-use crate::codec::{Codec, FrameIn, PayloadMismatch};
+use crate::codec::{Codec, FrameBody, FrameIn, PayloadMismatch};
 use crate::error::{InvalidRequestExtras, ProtocolError, ProtocolErrorCode, ValidationErrorEntry};
 use crate::message::{
     Control, ControlFlags, False, HandshakeStatus, Payload, HEARTBEAT_STREAM_ID,
     REHANDSHAKE_STREAM_ID,
 };
-use crate::session::{explicit_ack_threshold, Inbound, OutgoingRef, SessionState};
+use crate::session::{explicit_ack_threshold, Inbound, SessionState};
 use crate::telemetry::{self, CallTelemetry, Outcome, Received, Side};
 use crate::validate::ValidationErrors;
 
@@ -648,7 +648,7 @@ impl SessionTask {
         let codec = self.codec();
         match self
             .state
-            .stamp_ref(codec, &OutgoingRef::new(stream_id, flags, &payload))
+            .stamp_ref(codec, FrameBody::new(stream_id, flags, &payload))
         {
             Ok(frame) => {
                 if self.conn.is_some() {

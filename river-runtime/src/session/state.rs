@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use crate::codec::{Codec, FrameIn, FrameRef};
+use crate::codec::{Codec, FrameBody, FrameIn, FrameRef};
 use crate::error::Error;
 use crate::ids::IdBuf;
 use crate::message::{ControlFlags, ExpectedSessionState, Payload, Tracing, TransportMessage};
@@ -76,39 +76,14 @@ impl Outgoing {
 
 impl Outgoing {
     /// The same frame, borrowed.
-    pub(crate) fn as_ref(&self) -> OutgoingRef<'_> {
-        OutgoingRef {
+    pub(crate) fn as_body(&self) -> FrameBody<'_> {
+        FrameBody {
             stream_id: &self.stream_id,
             control_flags: self.control_flags,
             payload: &self.payload,
             service_name: self.service_name.as_deref(),
             procedure_name: self.procedure_name.as_deref(),
             tracing: self.tracing.as_ref(),
-        }
-    }
-}
-
-/// [`Outgoing`] with every field borrowed.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct OutgoingRef<'a> {
-    pub(crate) stream_id: &'a str,
-    pub(crate) control_flags: ControlFlags,
-    pub(crate) payload: &'a Payload,
-    pub(crate) service_name: Option<&'a str>,
-    pub(crate) procedure_name: Option<&'a str>,
-    pub(crate) tracing: Option<&'a Tracing>,
-}
-
-impl<'a> OutgoingRef<'a> {
-    /// A frame with no open-only fields.
-    pub(crate) fn new(stream_id: &'a str, control_flags: ControlFlags, payload: &'a Payload) -> Self {
-        OutgoingRef {
-            stream_id,
-            control_flags,
-            payload,
-            service_name: None,
-            procedure_name: None,
-            tracing: None,
         }
     }
 }
@@ -192,12 +167,11 @@ impl SessionState {
     /// the bytes in the send buffer and returns them. On an encode failure nothing is
     /// consumed (the reference then destroys the session).
     pub fn stamp(&mut self, codec: Codec, out: Outgoing) -> Result<Bytes, Error> {
-        self.stamp_ref(codec, &out.as_ref())
+        self.stamp_ref(codec, out.as_body())
     }
 
-    /// [`Self::stamp`] from borrowed fields: the session loops send this way, without
-    /// a `String` of the stream id per frame.
-    pub(crate) fn stamp_ref(&mut self, codec: Codec, out: &OutgoingRef<'_>) -> Result<Bytes, Error> {
+    /// [`Self::stamp`] from borrowed fields: the session loops send this way.
+    pub(crate) fn stamp_ref(&mut self, codec: Codec, body: FrameBody<'_>) -> Result<Bytes, Error> {
         let id = IdBuf::new();
         let frame = Bytes::from(codec.encode_frame(&FrameRef {
             id: id.as_str(),
@@ -205,12 +179,7 @@ impl SessionState {
             to: &self.peer_id,
             seq: self.seq,
             ack: self.ack,
-            service_name: out.service_name,
-            procedure_name: out.procedure_name,
-            stream_id: out.stream_id,
-            control_flags: out.control_flags,
-            tracing: out.tracing,
-            payload: out.payload,
+            body,
         })?);
         self.send_buffer.push_back(Buffered {
             seq: self.seq,
